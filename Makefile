@@ -1,0 +1,49 @@
+# ecs-disk-rollback — `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := target/main
+EVENT ?=
+FUZZTIME ?= 20s
+GOLANGCI_LINT_VERSION := v2.15.0
+
+.DEFAULT_GOAL := help
+
+.PHONY: help build package run test test-short lint bench fuzz soak clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build the function: static linux/amd64 binary target/main
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) .
+
+package: build ## zip target/main into target/function.zip (handler: main) for FC
+	$(GO) run ./internal/tools/zipfn -o target/function.zip $(BIN)
+
+run: build ## run the function locally on the emulators: a real reset and a dry run (EVENT=file for your own)
+	$(GO) run ./cmd/run-local -binary $(BIN) $(if $(EVENT),-event $(EVENT),-event events/testdata/direct-reset.json -event events/testdata/direct-dryrun.json)
+
+test: ## every test, with the race detector (what CI runs)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+test-short: ## the quick tests only
+	$(GO) test -short -count=1 ./...
+
+lint: ## go vet and golangci-lint (pinned, run through go run)
+	$(GO) vet ./...
+	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
+
+bench: ## run the benchmark harness and rewrite BENCHMARKS.md
+	$(GO) run ./cmd/bench -out BENCHMARKS.md
+
+fuzz: ## run each fuzz target for FUZZTIME (default 20s)
+	@set -e; for pkg in ./function ./events; do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+soak: ## the long load test under faults (loopback only, bounded)
+	$(GO) test -race -count=1 -run 'TestLoad' -timeout 30m ./e2e -soak
+
+clean: ## remove build output
+	rm -rf target bench-out

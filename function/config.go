@@ -1,0 +1,86 @@
+package function
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the function's behaviour set by environment variables (s.yaml
+// environmentVariables). The ECS endpoint settings (ECS_ENDPOINT,
+// ECS_NETWORK) belong to the adapter and are read there.
+type Config struct {
+	// AllowedDiskTag ("key=value", ALLOWED_DISK_TAG): disks without this tag
+	// are refused before anything is called. Empty: no allow-list.
+	AllowedDiskTagKey, AllowedDiskTagValue string
+	// Cooldown (ROLLBACK_COOLDOWN, a Go duration): a disk reset less than
+	// this long ago is refused. Zero: no cooldown.
+	Cooldown time.Duration
+	// FailOnPartial (FAIL_ON_PARTIAL): a partially failed reset is an error.
+	FailOnPartial bool
+	// AlarmRollback (ALARM_ROLLBACK): a CloudMonitor ALERT rolls the alarmed
+	// instance back to its newest accomplished instance snapshot. Off by
+	// default: an alarm only acts when the operator opted in.
+	AlarmRollback bool
+	// AlarmOptions (ALARM_STOP_START, default true): stop the alarmed
+	// instance first and start it again after, waiting for the disks.
+	AlarmStopStart bool
+	// ResetMode (RESET_MODE): auto, never or always; see Request.ResetMode.
+	ResetMode string
+	// LogLevel (LOG_LEVEL): debug, info, warn, error.
+	LogLevel string
+}
+
+// ConfigFromEnv reads Config; a malformed value is an error naming the
+// variable, so a misconfigured function fails loudly at start.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{ResetMode: "auto", LogLevel: "info", AlarmStopStart: true}
+	var errs []string
+	if v := strings.TrimSpace(getenv("ALLOWED_DISK_TAG")); v != "" {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			errs = append(errs, "ALLOWED_DISK_TAG must be key=value")
+		}
+		c.AllowedDiskTagKey, c.AllowedDiskTagValue = strings.TrimSpace(k), strings.TrimSpace(val)
+	}
+	if v := strings.TrimSpace(getenv("ROLLBACK_COOLDOWN")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, "ROLLBACK_COOLDOWN must be a duration such as 30m")
+		}
+		c.Cooldown = d
+	}
+	boolVar := func(name string, dst *bool) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, name+" must be true or false")
+			}
+			*dst = b
+		}
+	}
+	boolVar("FAIL_ON_PARTIAL", &c.FailOnPartial)
+	boolVar("ALARM_ROLLBACK", &c.AlarmRollback)
+	boolVar("ALARM_STOP_START", &c.AlarmStopStart)
+	if v := strings.TrimSpace(getenv("RESET_MODE")); v != "" {
+		switch v {
+		case "auto", "never", "always":
+			c.ResetMode = v
+		default:
+			errs = append(errs, "RESET_MODE must be auto, never or always")
+		}
+	}
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		switch strings.ToLower(v) {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = strings.ToLower(v)
+		default:
+			errs = append(errs, "LOG_LEVEL must be debug, info, warn or error")
+		}
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

@@ -1,0 +1,182 @@
+package function
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Error types the function reports to FC as errorType. CloudFlow Retry and
+// Catch clauses (flows/) and operators' alert rules match on these names, so
+// they are part of the function's interface: add, never rename. An ECS
+// rejection is reported with the ECS error code itself (e.g.
+// "InvalidDiskId.NotFound"); the names below are the function's own.
+const (
+	// ErrValidationFailed: the event is malformed or breaks a rule; nothing was called.
+	ErrValidationFailed = "ValidationFailed"
+	// ErrPartialFailure: some disks were reset and some were not, and the
+	// request asked for that to be an error (FailOnPartial / FAIL_ON_PARTIAL).
+	ErrPartialFailure = "PartialFailure"
+	// ErrECSUnreachable: no answer from the ECS endpoint (connection refused,
+	// dropped, timed out) after the retries the deadline allowed.
+	ErrECSUnreachable = "ECSUnreachable"
+	// ErrDeadlineExceeded: the invocation's deadline came before the work finished.
+	ErrDeadlineExceeded = "DeadlineExceeded"
+	// ErrCredentialsMissing: neither the invocation nor the environment has credentials.
+	ErrCredentialsMissing = "CredentialsMissing"
+	// ErrDiskNotAllowed: a disk lacks the ALLOWED_DISK_TAG tag; nothing was reset.
+	ErrDiskNotAllowed = "DiskNotAllowed"
+	// ErrCooldownActive: a disk was reset less than ROLLBACK_COOLDOWN ago.
+	ErrCooldownActive = "CooldownActive"
+	// ErrSnapshotGroupNotReady: the instance snapshot is not accomplished, or
+	// no accomplished one exists.
+	ErrSnapshotGroupNotReady = "SnapshotGroupNotReady"
+	// ErrInternal: a bug; the message says what.
+	ErrInternal = "InternalError"
+)
+
+// ThrottlingCodes are the ECS codes that mean "slow down"; flows retry on them.
+var ThrottlingCodes = []string{"Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable"}
+
+// FunctionErrorTypes lists every errorType the function emits under its own
+// name (ECS codes come on top). The flow definitions are checked against it.
+func FunctionErrorTypes() []string {
+	return []string{ErrValidationFailed, ErrPartialFailure, ErrECSUnreachable, ErrDeadlineExceeded,
+		ErrCredentialsMissing, ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrInternal}
+}
+
+// Violation is one broken rule of a request.
+type Violation struct {
+	Field   string `json:"Field"`   // JSON path, e.g. Disk[2].SnapshotId
+	Rule    string `json:"Rule"`    // the rule's name, e.g. required, diskid, max
+	Message string `json:"Message"` // for people
+}
+
+// Error is what the function returns when it fails. Code becomes FC's
+// errorType; Message is safe to show (no secrets, request data escaped by
+// JSON encoding only).
+type Error struct {
+	Code       string      `json:"Code"`
+	Message    string      `json:"Message"`
+	RequestID  string      `json:"RequestId,omitempty"` // the ECS request id, when ECS answered
+	HTTPStatus int         `json:"-"`                   // the status an HTTP trigger answers with
+	Violations []Violation `json:"Violations,omitempty"`
+	// Result carries what was done before the failure (e.g. a partial failure).
+	Result *Result `json:"Result,omitempty"`
+	cause  error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Code)
+	b.WriteString(": ")
+	b.WriteString(e.Message)
+	if e.RequestID != "" {
+		b.WriteString(" (ECS RequestId ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Status is the HTTP status an HTTP trigger should answer with.
+func (e *Error) Status() int {
+	if e.HTTPStatus != 0 {
+		return e.HTTPStatus
+	}
+	switch e.Code {
+	case ErrValidationFailed:
+		return http.StatusBadRequest
+	case ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady:
+		return http.StatusConflict
+	case ErrPartialFailure:
+		return http.StatusMultiStatus
+	case ErrECSUnreachable:
+		return http.StatusBadGateway
+	case ErrDeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case ErrCredentialsMissing, ErrInternal:
+		return http.StatusInternalServerError
+	}
+	return http.StatusInternalServerError
+}
+
+// Errorf makes an *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ValidationError reports every violation at once.
+func ValidationError(vs []Violation) *Error {
+	msgs := make([]string, 0, len(vs))
+	for _, v := range vs {
+		msgs = append(msgs, v.Field+": "+v.Message)
+	}
+	return &Error{Code: ErrValidationFailed, Message: "invalid request: " + strings.Join(msgs, "; "), Violations: vs, HTTPStatus: http.StatusBadRequest}
+}
+
+// APIError is a rejection from the ECS API, with the fields of its error body.
+type APIError struct {
+	Code       string
+	Message    string
+	RequestID  string
+	HostID     string
+	Recommend  string
+	HTTPStatus int
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("ECS %s (HTTP %d): %s (RequestId %s)", e.Code, e.HTTPStatus, e.Message, e.RequestID)
+}
+
+// Throttled reports whether ECS asked to slow down.
+func (e *APIError) Throttled() bool {
+	for _, c := range ThrottlingCodes {
+		if e.Code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// TransportError is a call that got no answer from ECS. Op is the action;
+// Sent reports whether the request may have reached the server (so a
+// mutating call may have been applied). The message never holds the URL.
+type TransportError struct {
+	Op      string
+	Sent    bool
+	Timeout bool
+	Message string
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("ECS %s: no answer: %s", e.Op, e.Message)
+}
+
+// FromECS turns an ECS-side failure into the function's *Error: an
+// *APIError keeps its ECS code, status and request id.
+func FromECS(action string, err error) *Error {
+	var fe *Error
+	if errors.As(err, &fe) {
+		return fe
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return &Error{Code: ae.Code, Message: fmt.Sprintf("%s refused: %s", action, ae.Message), RequestID: ae.RequestID, HTTPStatus: ae.HTTPStatus, cause: err}
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return &Error{Code: ErrECSUnreachable, Message: te.Error(), HTTPStatus: http.StatusBadGateway, cause: err}
+	}
+	if errors.Is(err, errDeadline) {
+		return &Error{Code: ErrDeadlineExceeded, Message: fmt.Sprintf("%s: %v", action, err), HTTPStatus: http.StatusGatewayTimeout, cause: err}
+	}
+	return &Error{Code: ErrInternal, Message: fmt.Sprintf("%s: %v", action, err), cause: err}
+}
+
+// errDeadline marks work cut short by the invocation deadline.
+var errDeadline = errors.New("invocation deadline reached")

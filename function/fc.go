@@ -1,0 +1,42 @@
+package function
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc/messages"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+)
+
+// Invoke is the FC entry point (fc.Start(h.Invoke)): it takes the raw
+// event, reads the invocation's request id, STS credentials and retry count
+// from the FC context, and reports failures as typed FC errors.
+func (h *Handler) Invoke(ctx context.Context, event []byte) (json.RawMessage, error) {
+	var inv Invocation
+	if fctx, ok := fccontext.FromContext(ctx); ok && fctx != nil {
+		inv.RequestID = fctx.RequestID
+		inv.RetryCount = fctx.RetryCount
+		inv.Credentials = Credentials{AccessKeyID: fctx.Credentials.AccessKeyId, AccessKeySecret: fctx.Credentials.AccessKeySecret, SecurityToken: fctx.Credentials.SecurityToken}
+	}
+	out, err := h.Handle(ctx, inv, event)
+	if err != nil {
+		return nil, ToFCError(err)
+	}
+	b, err := marshalResult(out)
+	if err != nil {
+		return nil, ToFCError(&Error{Code: ErrInternal, Message: "encoding the result: " + err.Error()})
+	}
+	return b, nil
+}
+
+// ToFCError converts an error into the value fc-runtime-go-sdk passes
+// through unchanged, so FC's errorType is the function's error code (the
+// SDK would otherwise report the Go type name, e.g. "Error").
+func ToFCError(err error) error {
+	var fe *Error
+	if !errors.As(err, &fe) {
+		fe = &Error{Code: ErrInternal, Message: err.Error()}
+	}
+	return messages.InvokeResponse_Error{Type: fe.Code, Message: fe.Error()}
+}

@@ -1,0 +1,111 @@
+package function
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Handler is the function: it turns an event into rollback requests, runs
+// each with an ECS client made for this invocation, and answers in the form
+// the trigger understands. It is safe for concurrent invocations: all
+// per-invocation state lives on the stack.
+type Handler struct {
+	Connector Connector
+	Config    Config
+	// EnvCredentials are used when the invocation carries none (the FC
+	// role's STS credentials come with each invocation and win).
+	EnvCredentials Credentials
+	Logger         *slog.Logger
+	Now            func() time.Time
+	// ConfigErr, when set, is returned by every invocation: a misconfigured
+	// function reports why instead of crash-looping.
+	ConfigErr error
+}
+
+// Invocation is what FC tells about one call, besides the event.
+type Invocation struct {
+	RequestID   string
+	Credentials Credentials
+	RetryCount  int
+}
+
+// Handle runs one event and returns the value to answer with (a Result, an
+// HTTP response object, or a batch of them).
+func (h *Handler) Handle(ctx context.Context, inv Invocation, event []byte) (any, error) {
+	if h.ConfigErr != nil {
+		return nil, &Error{Code: ErrInternal, Message: h.ConfigErr.Error()}
+	}
+	return h.dispatch(ctx, inv, event)
+}
+
+// Run decodes, validates and carries out one rollback request. Nothing is
+// called (not even to connect) before the request is valid.
+func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Result, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	creds := inv.Credentials
+	if creds.Empty() {
+		creds = h.EnvCredentials
+	}
+	if creds.Empty() {
+		return nil, Errorf(ErrCredentialsMissing, "no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	}
+	ecs, err := h.Connector.Connect(ctx, creds)
+	if err != nil {
+		return nil, FromECS("Connect", err)
+	}
+	start := h.now()
+	res, err := h.Rollback(ctx, ecs, inv, req)
+	h.log(ctx, inv, req, res, err, start)
+	if err != nil && ctx.Err() != nil {
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Code == ErrECSUnreachable || fe.Code == ErrInternal {
+			return nil, &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the rollback finished: " + err.Error(), cause: err}
+		}
+	}
+	return res, err
+}
+
+// RunJSON is Run for a raw request document.
+func (h *Handler) RunJSON(ctx context.Context, inv Invocation, raw []byte) (*Result, error) {
+	req, err := DecodeRequest(raw)
+	if err != nil {
+		return nil, err
+	}
+	return h.Run(ctx, inv, req)
+}
+
+func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Result, err error, start time.Time) {
+	if h.Logger == nil {
+		return
+	}
+	attrs := []any{slog.String("fcRequestId", inv.RequestID), slog.String("regionId", req.RegionId),
+		slog.Int("disks", len(req.Disk)), slog.Bool("dryRun", req.DryRun), slog.Int64("durationMs", h.since(start))}
+	if res != nil {
+		attrs = append(attrs, slog.String("status", res.Summary.Status), slog.String("ecsRequestId", res.RequestId),
+			slog.Int("succeeded", res.Summary.Succeeded), slog.Int("failed", res.Summary.Failed))
+	}
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			attrs = append(attrs, slog.String("errorType", fe.Code), slog.String("ecsRequestId", fe.RequestID))
+		}
+		attrs = append(attrs, slog.String("error", err.Error()))
+		h.Logger.WarnContext(ctx, "rollback failed", attrs...)
+		return
+	}
+	h.Logger.InfoContext(ctx, "rollback done", attrs...)
+}
+
+// dispatch routes an event by its shape. (Trigger envelopes are added in
+// triggers.go.)
+func (h *Handler) dispatch(ctx context.Context, inv Invocation, event []byte) (any, error) {
+	return h.RunJSON(ctx, inv, event)
+}
+
+// marshalResult encodes a handler answer.
+func marshalResult(v any) (json.RawMessage, error) { return json.Marshal(v) }

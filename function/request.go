@@ -1,0 +1,165 @@
+package function
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Limits on what one request may carry. They keep a hostile or broken event
+// from costing memory or API calls before validation rejects it.
+const (
+	// MaxEventBytes caps an event before it is parsed (FC's own cap is larger).
+	MaxEventBytes = 256 << 10
+	// MaxDisks caps the pairs of one request; more than 10 are split into
+	// ResetDisks batches of 10.
+	MaxDisks = 100
+	// ResetDisksBatchSize is the most pairs one ResetDisks call takes.
+	ResetDisksBatchSize = 10
+)
+
+// Request is the rollback request every trigger is normalised into. Its JSON
+// names are the ECS API's (RegionId, DryRun, Disk[].DiskId/SnapshotId);
+// lowerCamel spellings are accepted too. All fields after Disk are optional
+// and default to the plain ResetDisks behaviour.
+type Request struct {
+	RegionId string     `json:"RegionId" validate:"required,regionid"`
+	DryRun   bool       `json:"DryRun"`
+	Disk     []DiskPair `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupId InstanceId,omitempty,min=1,max=100,dive"`
+
+	// SnapshotGroupId rolls back to an instance snapshot (ssg-…) instead of
+	// explicit pairs; DiskIds optionally limits it to some of its disks.
+	SnapshotGroupId string   `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
+	DiskIds         []string `json:"DiskIds,omitempty" validate:"omitempty,max=100,dive,diskid"`
+	// InstanceId with Latest rolls the instance back to its newest
+	// accomplished instance snapshot.
+	InstanceId string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,omitempty,instanceid"`
+	Latest     bool   `json:"Latest,omitempty"`
+
+	// StopInstance stops each affected Running instance first (KeepCharging);
+	// StartInstance starts it again once its disks are back.
+	StopInstance  bool `json:"StopInstance,omitempty"`
+	StartInstance bool `json:"StartInstance,omitempty"`
+	// Wait polls until every reset disk has left ReIniting.
+	Wait bool `json:"Wait,omitempty"`
+	// BackupBeforeReset snapshots each disk's current state first.
+	BackupBeforeReset bool `json:"BackupBeforeReset,omitempty"`
+	// ResetMode picks ResetDisks or per-disk ResetDisk: auto (fall back when
+	// ResetDisks is unavailable), never (no fallback), always (ResetDisk only).
+	ResetMode string `json:"ResetMode,omitempty" validate:"omitempty,oneof=auto never always"`
+	// FailOnPartial makes a partially failed reset an error (overrides FAIL_ON_PARTIAL).
+	FailOnPartial *bool `json:"FailOnPartial,omitempty"`
+	// IdempotencyKey: the same key never resets a disk twice. Triggers fill
+	// it from the event id, timer name+time or the Idempotency-Key header.
+	IdempotencyKey string `json:"IdempotencyKey,omitempty" validate:"omitempty,max=128,idempotencykey"`
+}
+
+// requestFields maps every accepted JSON key to its canonical name.
+var requestFields, pairFields = fieldAliases(Request{}), fieldAliases(DiskPair{})
+
+// fieldAliases lists a struct's JSON names and their lowerCamel spellings.
+func fieldAliases(v any) map[string]string {
+	m := map[string]string{}
+	for _, name := range jsonNames(v) {
+		m[name] = name
+		m[strings.ToLower(name[:1])+name[1:]] = name
+	}
+	return m
+}
+
+// DecodeRequest parses a rollback request strictly: unknown fields, wrong
+// types and trailing data are violations, all reported at once with their
+// JSON paths. It does not apply the validation rules; Validate does.
+func DecodeRequest(data []byte) (*Request, error) {
+	if len(data) > MaxEventBytes {
+		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "max", Message: fmt.Sprintf("event is %d bytes; at most %d are accepted", len(data), MaxEventBytes)}})
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil || top == nil {
+		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "json", Message: "the request must be a JSON object: " + jsonProblem(err)}})
+	}
+	var vs []Violation
+	canon, vs := canonicalise(top, requestFields, "")
+	if raw, ok := canon["Disk"]; ok {
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			vs = append(vs, Violation{Field: "Disk", Rule: "type", Message: "must be an array of {DiskId, SnapshotId} objects"})
+			delete(canon, "Disk")
+		} else {
+			fixed := make([]json.RawMessage, 0, len(items))
+			for i, item := range items {
+				var obj map[string]json.RawMessage
+				path := fmt.Sprintf("Disk[%d]", i)
+				if err := json.Unmarshal(item, &obj); err != nil || obj == nil {
+					vs = append(vs, Violation{Field: path, Rule: "type", Message: "must be an object with DiskId and SnapshotId"})
+					continue
+				}
+				c, more := canonicalise(obj, pairFields, path+".")
+				vs = append(vs, more...)
+				b, _ := json.Marshal(c)
+				fixed = append(fixed, b)
+			}
+			canon["Disk"], _ = json.Marshal(fixed)
+		}
+	}
+	var req Request
+	for name, raw := range canon {
+		if err := decodeField(&req, name, raw); err != nil {
+			vs = append(vs, Violation{Field: name, Rule: "type", Message: err.Error()})
+		}
+	}
+	if len(vs) > 0 {
+		sortViolations(vs)
+		return nil, ValidationError(vs)
+	}
+	return &req, nil
+}
+
+// canonicalise renames accepted aliases to canonical names and reports
+// unknown keys and keys given twice under two spellings.
+func canonicalise(obj map[string]json.RawMessage, aliases map[string]string, prefix string) (map[string]json.RawMessage, []Violation) {
+	out := make(map[string]json.RawMessage, len(obj))
+	var vs []Violation
+	for k, v := range obj {
+		name, ok := aliases[k]
+		if !ok {
+			vs = append(vs, Violation{Field: prefix + k, Rule: "unknown", Message: "unknown field; accepted: " + strings.Join(canonicalNames(aliases), ", ")})
+			continue
+		}
+		if _, dup := out[name]; dup {
+			vs = append(vs, Violation{Field: prefix + name, Rule: "duplicate", Message: "given twice (under two spellings)"})
+			continue
+		}
+		out[name] = v
+	}
+	return out, vs
+}
+
+func canonicalNames(aliases map[string]string) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, c := range aliases {
+		if !seen[c] {
+			seen[c] = true
+			names = append(names, c)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// decodeField decodes one canonical field into req, reporting a readable
+// type error (encoding/json's mention Go types, which operators don't know).
+func decodeField(req *Request, name string, raw json.RawMessage) error {
+	wrapper := map[string]json.RawMessage{name: raw}
+	b, _ := json.Marshal(wrapper)
+	if err := json.Unmarshal(b, req); err != nil {
+		var te *json.UnmarshalTypeError
+		if asTypeError(err, &te) {
+			return fmt.Errorf("must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		return fmt.Errorf("cannot be decoded: %s", jsonProblem(err))
+	}
+	return nil
+}

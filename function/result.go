@@ -1,0 +1,107 @@
+package function
+
+// Result is what a rollback returns: the ECS RequestId and the
+// OperationProgressSet exactly as ResetDisks returned them (merged in input
+// order when the request needed several calls), a summary, and — for the
+// orchestrated options — the plan and each step's outcome.
+type Result struct {
+	RequestId            string               `json:"RequestId"`
+	OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
+	Summary              Summary              `json:"Summary"`
+	// RequestIds lists every ECS request id of the reset calls, in order,
+	// when there was more than one (batches, ResetDisk fallback).
+	RequestIds []string `json:"RequestIds,omitempty"`
+	// Plan is what the request resolved to; with DryRun it is all that happens.
+	Plan *Plan `json:"Plan,omitempty"`
+	// Steps are the calls made, in order, with outcome and timing.
+	Steps []Step `json:"Steps,omitempty"`
+	// Disks is the final state of each reset disk after Wait.
+	Disks []DiskOutcome `json:"Disks,omitempty"`
+	// Backups are the snapshots BackupBeforeReset took, by disk.
+	Backups []Backup `json:"Backups,omitempty"`
+}
+
+// Summary counts the outcome per disk and says in a word how it went.
+type Summary struct {
+	// Status: Succeeded, PartiallyFailed, Failed, DryRunPassed, NothingToDo,
+	// InProgress (Wait stopped at the deadline) or Duplicate (idempotency).
+	Status    string `json:"Status"`
+	Total     int    `json:"Total"`
+	Succeeded int    `json:"Succeeded"`
+	Failed    int    `json:"Failed"`
+	DryRun    bool   `json:"DryRun"`
+	Message   string `json:"Message,omitempty"`
+}
+
+// Summary statuses.
+const (
+	StatusSucceeded       = "Succeeded"
+	StatusPartiallyFailed = "PartiallyFailed"
+	StatusFailed          = "Failed"
+	StatusDryRunPassed    = "DryRunPassed"
+	StatusNothingToDo     = "NothingToDo"
+	StatusInProgress      = "InProgress"
+	StatusDuplicate       = "Duplicate"
+)
+
+// Plan is a request resolved into concrete work.
+type Plan struct {
+	RegionId         string     `json:"RegionId"`
+	SnapshotGroupId  string     `json:"SnapshotGroupId,omitempty"`
+	Pairs            []DiskPair `json:"Pairs"`
+	Batches          [][]string `json:"Batches,omitempty"` // disk ids per ResetDisks call
+	InstancesToStop  []string   `json:"InstancesToStop,omitempty"`
+	InstancesToStart []string   `json:"InstancesToStart,omitempty"`
+	Backups          []string   `json:"Backups,omitempty"` // disk ids to snapshot first
+	ResetAPI         string     `json:"ResetAPI"`          // ResetDisks or ResetDisk
+	IdempotencyKey   string     `json:"IdempotencyKey,omitempty"`
+}
+
+// Step is one call or phase of a rollback.
+type Step struct {
+	Name       string `json:"Name"`             // e.g. StopInstance, ResetDisks, Wait
+	Target     string `json:"Target,omitempty"` // the resource it acted on
+	Outcome    string `json:"Outcome"`          // Succeeded, Failed, Skipped, DryRunPassed
+	Code       string `json:"Code,omitempty"`
+	Message    string `json:"Message,omitempty"`
+	RequestId  string `json:"RequestId,omitempty"`
+	DurationMs int64  `json:"DurationMs"`
+}
+
+// DiskOutcome is one disk's status at the end of a rollback.
+type DiskOutcome struct {
+	DiskId string `json:"DiskId"`
+	Status string `json:"Status"`
+}
+
+// Backup is a snapshot taken before the reset.
+type Backup struct {
+	DiskId     string `json:"DiskId"`
+	SnapshotId string `json:"SnapshotId"`
+	Status     string `json:"Status"`
+}
+
+// summarise counts a progress set.
+func summarise(set OperationProgressSet, dryRun bool) Summary {
+	s := Summary{Total: len(set.OperationProgress), DryRun: dryRun}
+	for _, p := range set.OperationProgress {
+		if p.OperationStatus == OperationStatusSuccess {
+			s.Succeeded++
+		} else {
+			s.Failed++
+		}
+	}
+	switch {
+	case dryRun && s.Failed == 0:
+		s.Status = StatusDryRunPassed
+	case s.Total == 0:
+		s.Status = StatusNothingToDo
+	case s.Failed == 0:
+		s.Status = StatusSucceeded
+	case s.Succeeded == 0:
+		s.Status = StatusFailed
+	default:
+		s.Status = StatusPartiallyFailed
+	}
+	return s
+}

@@ -1,0 +1,180 @@
+package function
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// Identifier formats. ECS ids are a prefix and lowercase letters and digits
+// (d-bp1…, 20 characters after the prefix today); the bounds leave room for
+// longer ids without letting arbitrary text through.
+var (
+	regionIDPattern       = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]{1,16}){1,4}$`)
+	diskIDPattern         = regexp.MustCompile(`^d-[a-z0-9]{4,40}$`)
+	snapshotIDPattern     = regexp.MustCompile(`^s-[a-z0-9]{4,40}$`)
+	snapshotGroupPattern  = regexp.MustCompile(`^ssg-[a-z0-9]{4,40}$`)
+	instanceIDPattern     = regexp.MustCompile(`^i-[a-z0-9]{4,40}$`)
+	idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:@/+=-]{1,128}$`)
+)
+
+// ruleMessages explains each rule in words, keyed by validator tag.
+var ruleMessages = map[string]string{
+	"required":             "is required",
+	"required_without_all": "is required unless SnapshotGroupId or InstanceId is given",
+	"excluded_with":        "cannot be combined with Disk",
+	"regionid":             "must be a region id such as cn-hangzhou",
+	"diskid":               "must be a disk id: d- followed by 4 to 40 lowercase letters or digits",
+	"snapshotid":           "must be a snapshot id: s- followed by 4 to 40 lowercase letters or digits",
+	"snapshotgroupid":      "must be an instance snapshot id: ssg- followed by 4 to 40 lowercase letters or digits",
+	"instanceid":           "must be an instance id: i- followed by 4 to 40 lowercase letters or digits",
+	"idempotencykey":       "must be 1 to 128 characters of letters, digits and ._:@/+=-",
+	"uniquedisks":          "lists a disk more than once",
+	"oneof":                "must be one of: %s",
+	"min":                  "must have at least %s entries",
+	"max":                  "must have at most %s entries",
+}
+
+// validate is the one validator instance: building one is costly (it caches
+// struct metadata), and it is safe for concurrent use.
+var validate = newValidator()
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	for tag, re := range map[string]*regexp.Regexp{
+		"regionid": regionIDPattern, "diskid": diskIDPattern, "snapshotid": snapshotIDPattern,
+		"snapshotgroupid": snapshotGroupPattern, "instanceid": instanceIDPattern, "idempotencykey": idempotencyKeyPattern,
+	} {
+		re := re
+		must(v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return re.MatchString(fl.Field().String()) }))
+	}
+	return v
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Validate applies the request's rules and reports every violation with
+// its JSON path, e.g. Disk[2].SnapshotId.
+func (r *Request) Validate() error {
+	var vs []Violation
+	if err := validate.Struct(r); err != nil {
+		var ves validator.ValidationErrors
+		if !errors.As(err, &ves) {
+			return &Error{Code: ErrInternal, Message: "validation: " + err.Error()}
+		}
+		for _, fe := range ves {
+			vs = append(vs, violationOf(fe))
+		}
+	}
+	// Uniqueness is checked here rather than by a tag: a tag failing on the
+	// list would hide the per-pair violations behind it.
+	if dup := duplicateDisk(r.Disk); dup != "" {
+		vs = append(vs, Violation{Field: "Disk", Rule: "uniquedisks", Message: ruleMessages["uniquedisks"] + ": " + dup})
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	sortViolations(vs)
+	return ValidationError(vs)
+}
+
+func violationOf(fe validator.FieldError) Violation {
+	field := fe.Namespace()
+	if _, rest, ok := strings.Cut(field, "."); ok {
+		field = rest // drop the struct name
+	}
+	msg, ok := ruleMessages[fe.Tag()]
+	if !ok {
+		msg = "breaks rule " + fe.Tag()
+	}
+	if strings.Contains(msg, "%s") {
+		msg = fmt.Sprintf(msg, fe.Param())
+	}
+	if fe.Kind() == reflect.String && fe.Tag() == "max" {
+		msg = fmt.Sprintf("must be at most %s characters", fe.Param())
+	}
+	return Violation{Field: field, Rule: fe.Tag(), Message: msg}
+}
+
+func duplicateDisk(pairs []DiskPair) string {
+	seen := map[string]bool{}
+	for _, p := range pairs {
+		if seen[p.DiskId] {
+			return p.DiskId
+		}
+		seen[p.DiskId] = true
+	}
+	return ""
+}
+
+func sortViolations(vs []Violation) {
+	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Field < vs[j].Field })
+}
+
+// jsonNames lists the JSON names of a struct's fields.
+func jsonNames(v any) []string {
+	t := reflect.TypeOf(v)
+	names := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// jsonProblem describes a decoding error without Go type names.
+func jsonProblem(err error) string {
+	if err == nil {
+		return "null is not an object"
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "found a JSON " + te.Value
+	}
+	return err.Error()
+}
+
+func asTypeError(err error, target **json.UnmarshalTypeError) bool { return errors.As(err, target) }
+
+// jsonKind names a Go kind the way a JSON author would.
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "ptr":
+		return "true or false"
+	}
+	if strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") || strings.HasPrefix(kind, "float") {
+		return "a number"
+	}
+	return "a " + kind
+}
