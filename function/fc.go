@@ -17,6 +17,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte) (json.RawMessage, er
 	if fctx, ok := fccontext.FromContext(ctx); ok && fctx != nil {
 		inv.RequestID = fctx.RequestID
 		inv.RetryCount = fctx.RetryCount
+		inv.Region = fctx.Region
 		inv.Credentials = Credentials{AccessKeyID: fctx.Credentials.AccessKeyId, AccessKeySecret: fctx.Credentials.AccessKeySecret, SecurityToken: fctx.Credentials.SecurityToken}
 	}
 	out, err := h.Handle(ctx, inv, event)

@@ -30,6 +30,9 @@ type Invocation struct {
 	RequestID   string
 	Credentials Credentials
 	RetryCount  int
+	// Region is the function's own region (x-fc-region): the default for
+	// events that name none, such as CloudMonitor alarms.
+	Region string
 }
 
 // Handle runs one event and returns the value to answer with (a Result, an
@@ -99,12 +102,6 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 		return
 	}
 	h.Logger.InfoContext(ctx, "rollback done", attrs...)
-}
-
-// dispatch routes an event by its shape. (Trigger envelopes are added in
-// triggers.go.)
-func (h *Handler) dispatch(ctx context.Context, inv Invocation, event []byte) (any, error) {
-	return h.RunJSON(ctx, inv, event)
 }
 
 // marshalResult encodes a handler answer.
