@@ -21,7 +21,7 @@ var (
 	snapshotIDPattern     = regexp.MustCompile(`^s-[a-z0-9]{4,40}$`)
 	snapshotGroupPattern  = regexp.MustCompile(`^ssg-[a-z0-9]{4,40}$`)
 	instanceIDPattern     = regexp.MustCompile(`^i-[a-z0-9]{4,40}$`)
-	idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:@/+=-]{1,128}$`)
+	idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:@/+=_-]{1,128}$`)
 )
 
 // ruleMessages explains each rule in words, keyed by validator tag.
@@ -34,7 +34,7 @@ var ruleMessages = map[string]string{
 	"snapshotid":           "must be a snapshot id: s- followed by 4 to 40 lowercase letters or digits",
 	"snapshotgroupid":      "must be an instance snapshot id: ssg- followed by 4 to 40 lowercase letters or digits",
 	"instanceid":           "must be an instance id: i- followed by 4 to 40 lowercase letters or digits",
-	"idempotencykey":       "must be 1 to 128 characters of letters, digits and ._:@/+=-",
+	"idempotencykey":       "must be 1 to 128 characters of letters, digits and ._:@/+=_-",
 	"uniquedisks":          "lists a disk more than once",
 	"oneof":                "must be one of: %s",
 	"min":                  "must have at least %s entries",
