@@ -19,8 +19,8 @@ build: ## build the function: static linux/amd64 binary target/main
 package: build ## zip target/main into target/function.zip (handler: main) for FC
 	$(GO) run ./internal/tools/zipfn -o target/function.zip $(BIN)
 
-run: build ## run the function locally on the emulators: a real reset and a dry run (EVENT=file for your own)
-	$(GO) run ./cmd/run-local -binary $(BIN) $(if $(EVENT),-event $(EVENT),-event events/testdata/direct-reset.json -event events/testdata/direct-dryrun.json)
+run: build ## run the function locally on the emulators: a dry run, then the real reset (EVENT=file for your own)
+	$(GO) run ./cmd/run-local -binary $(BIN) $(if $(EVENT),-event $(EVENT),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
 
 test: ## every test, with the race detector (what CI runs)
 	$(GO) vet ./...

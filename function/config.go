@@ -30,6 +30,10 @@ type Config struct {
 	ResetMode string
 	// LogLevel (LOG_LEVEL): debug, info, warn, error.
 	LogLevel string
+	// ClaimSettle (CLAIM_SETTLE): how long an idempotency claim waits before
+	// re-reading the disk tags (docs/idempotency.md). Default 1s; shorter
+	// only where ECS answers fast, such as the local emulator.
+	ClaimSettle time.Duration
 }
 
 // ConfigFromEnv reads Config; a malformed value is an error naming the
@@ -50,6 +54,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, "ROLLBACK_COOLDOWN must be a duration such as 30m")
 		}
 		c.Cooldown = d
+	}
+	if v := strings.TrimSpace(getenv("CLAIM_SETTLE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > time.Minute {
+			errs = append(errs, "CLAIM_SETTLE must be a duration between 1ms and 1m")
+		}
+		c.ClaimSettle = d
 	}
 	boolVar := func(name string, dst *bool) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -57,6 +58,8 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Resul
 	if creds.Empty() {
 		return nil, Errorf(ErrCredentialsMissing, "no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 	}
+	ctx, cancel := withAnswerMargin(ctx)
+	defer cancel()
 	ecs, err := h.Connector.Connect(ctx, creds)
 	if err != nil {
 		return nil, FromECS("Connect", err)
@@ -64,6 +67,11 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Resul
 	start := h.now()
 	res, err := h.Rollback(ctx, ecs, inv, req)
 	h.log(ctx, inv, req, res, err, start)
+	if err == nil && ctx.Err() != nil && res.Summary.Succeeded < res.Summary.Total && !req.DryRun {
+		// The deadline cut the work short: report it as such (with what is
+		// known), so callers' Retry/Catch and alerts see a failure.
+		return nil, &Error{Code: ErrDeadlineExceeded, Message: fmt.Sprintf("the invocation deadline came before the rollback finished: %d of %d disks confirmed reset; see Result", res.Summary.Succeeded, res.Summary.Total), RequestID: res.RequestId, Result: res}
+	}
 	if err != nil && ctx.Err() != nil {
 		var fe *Error
 		if !errors.As(err, &fe) || fe.Code == ErrECSUnreachable || fe.Code == ErrInternal {
@@ -71,6 +79,19 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Resul
 		}
 	}
 	return res, err
+}
+
+// withAnswerMargin ends the work a little before the FC deadline, so the
+// function still has time to report what it did (an answer after the
+// deadline is lost: FC has already reported a timeout).
+func withAnswerMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := time.Until(deadline) / 10
+	margin = max(min(margin, time.Second), 100*time.Millisecond)
+	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
 // RunJSON is Run for a raw request document.

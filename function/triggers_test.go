@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/events"
 )
@@ -18,6 +19,7 @@ type resetRecorder struct {
 	ECS
 	mu    sync.Mutex
 	calls []ResetDisksInput
+	tags  map[string]map[string]string
 }
 
 var _ ECS = (*resetRecorder)(nil)
@@ -36,6 +38,35 @@ func (r *resetRecorder) ResetDisks(_ context.Context, in ResetDisksInput) (*Rese
 	return out, nil
 }
 
+func (r *resetRecorder) ListTagResources(_ context.Context, _, typ string, ids []string) ([]ResourceTag, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []ResourceTag
+	for _, id := range ids {
+		for k, v := range r.tags[id] {
+			out = append(out, ResourceTag{ResourceId: id, ResourceType: typ, TagKey: k, TagValue: v})
+		}
+	}
+	return out, nil
+}
+
+func (r *resetRecorder) TagResources(_ context.Context, _, _ string, ids []string, tags map[string]string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tags == nil {
+		r.tags = map[string]map[string]string{}
+	}
+	for _, id := range ids {
+		if r.tags[id] == nil {
+			r.tags[id] = map[string]string{}
+		}
+		for k, v := range tags {
+			r.tags[id][k] = v
+		}
+	}
+	return nil
+}
+
 // guard rails are exercised in their own tests; these only route events.
 func newTestHandler(t *testing.T, ecs ECS) *Handler {
 	t.Helper()
@@ -47,6 +78,7 @@ func newTestHandler(t *testing.T, ecs ECS) *Handler {
 			return ecs, nil
 		}),
 		EnvCredentials: Credentials{AccessKeyID: "id", AccessKeySecret: "secret"},
+		Config:         Config{ClaimSettle: 5 * time.Millisecond},
 	}
 }
 

@@ -1,0 +1,377 @@
+// Command bench is the performance harness of issue 7 (`make bench`). It
+// builds the contenders in one run — floor-runtime (a hello-world fc.Start
+// function), floor-sdk (the raw SDK making the same ResetDisks call), this
+// function (built as `make build` builds it) and the Node.js peer (the
+// official @alicloud/ecs20140526 SDK behind a small runtime-API bootstrap,
+// installed with npm into a cache directory) — and measures them over
+// loopback against the ECS emulator, through the FC runtime emulator,
+// alternating the contenders round by round. It prints a summary and
+// rewrites BENCHMARKS.md (with an SVG chart written from the same run).
+//
+//	go run ./cmd/bench -out BENCHMARKS.md          # the full run (make bench)
+//	go run ./cmd/bench -short -out /tmp/b.md       # a tiny run that only proves it works
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
+)
+
+// config sizes a run. Every loop in the harness is bounded by these.
+type config struct {
+	ColdRounds     int
+	WarmRounds     int
+	WarmPerRound   int
+	MemInvocations int
+	MemConcurrency int
+	WaitResets     []time.Duration // one Wait run per reset duration
+	BatchReps      int             // real resets (each pays the guards' settle delay)
+	BatchDryReps   int
+	BenchCount     int
+	BenchTime      string // go test -benchtime; "" = default
+	Node           bool
+}
+
+func fullConfig() config {
+	return config{ColdRounds: 15, WarmRounds: 6, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
+		WaitResets: []time.Duration{1500 * time.Millisecond, 3 * time.Second, 5 * time.Second, 8 * time.Second, 12 * time.Second}, BatchReps: 6, BatchDryReps: 20, BenchCount: 5, Node: true}
+}
+
+func shortConfig() config {
+	return config{ColdRounds: 2, WarmRounds: 2, WarmPerRound: 5, MemInvocations: 40, MemConcurrency: 4,
+		WaitResets: []time.Duration{300 * time.Millisecond}, BatchReps: 1, BatchDryReps: 2, BenchCount: 1, BenchTime: "20x", Node: true}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "BENCHMARKS.md", "report to write (the SVG chart goes beside it)")
+	short := fs.Bool("short", false, "tiny configuration: proves the harness works, figures mean nothing")
+	noNode := fs.Bool("no-node", false, "leave out the Node.js peer")
+	root := fs.String("root", "", "module root (default: found from the working directory)")
+	cache := fs.String("cache", "", "where the Node peer is installed (default: the user cache dir)")
+	keep := fs.Bool("keep", false, "keep the build directory")
+	fnPkg := fs.String("function-pkg", ".", "package built as the function (another one only to develop the harness)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := fullConfig()
+	if *short {
+		cfg = shortConfig()
+	}
+	if *noNode {
+		cfg.Node = false
+	}
+	if *root == "" {
+		r, err := moduleRoot()
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		*root = r
+	}
+	if *cache == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			*cache = filepath.Join(d, "ecs-disk-rollback-bench")
+		} else {
+			*cache = filepath.Join(os.TempDir(), "ecs-disk-rollback-bench")
+		}
+	}
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "bench: "+format+"\n", a...)
+	}
+	started := time.Now()
+	rep, err := measureAll(cfg, *root, *cache, *fnPkg, *keep, *short, logf)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	rep.Elapsed = time.Since(started)
+	// The chart goes to bench/benchmarks.svg when the report is the
+	// repository's BENCHMARKS.md, else beside the report.
+	outDir := filepath.Dir(*out)
+	svgRel := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out)) + ".svg"
+	if st, err := os.Stat(filepath.Join(outDir, "bench", "floor-runtime")); err == nil && st.IsDir() {
+		svgRel = filepath.Join("bench", "benchmarks.svg")
+	}
+	svgName := filepath.Join(outDir, svgRel)
+	svg := renderSVG(rep)
+	md := renderMarkdown(rep, svgRel)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if err := os.WriteFile(svgName, svg, 0o644); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if err := os.WriteFile(*out, md, 0o644); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	fmt.Fprint(stdout, renderSummary(rep))
+	fmt.Fprintf(stdout, "\nwrote %s and %s in %s\n", *out, svgName, rep.Elapsed.Round(time.Second))
+	return 0
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/ecs-disk-rollback/ecs-disk-rollback\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the ecs-disk-rollback module; pass -root")
+		}
+		dir = parent
+	}
+}
+
+// report is everything one run measured.
+type report struct {
+	Config  config
+	Short   bool
+	Machine machine
+	Elapsed time.Duration
+
+	Sizes struct {
+		Function, FunctionZip, FloorRuntime, FloorSDK int64
+		ZipHow                                        string
+	}
+	Init       []initLine
+	InitFloor  []initLine
+	Cold       *coldResult
+	Warm       map[string]sample
+	Mem        map[string]memResult
+	Wait       *waitResult
+	Batch      *batchResult
+	Bench      []benchLine
+	Profile    []profLine
+	InProcess  *inProcessResult
+	Peer       *peerNode
+	PeerAbsent string // why the Node peer was not measured
+	Errors     map[string]string
+}
+
+type machine struct {
+	NumCPU     int
+	Nproc      string
+	CPUModel   string
+	GoVersion  string
+	NodeVer    string
+	Kernel     string
+	OS         string
+	MemTotalMB int64
+}
+
+func describeMachine() machine {
+	m := machine{NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if out, err := exec.Command("nproc").Output(); err == nil {
+		m.Nproc = strings.TrimSpace(string(out))
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				m.CPUModel = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	if out, err := exec.Command(goTool(), "version").Output(); err == nil {
+		m.GoVersion = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("node", "--version").Output(); err == nil {
+		m.NodeVer = strings.TrimSpace(string(out))
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if n, err := procMemTotal(); err == nil {
+		m.MemTotalMB = n >> 20
+	}
+	return m
+}
+
+func procMemTotal() (int64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	var kb int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			_, err := fmt.Sscan(strings.TrimSpace(v), &kb)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no MemTotal")
+}
+
+func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf func(string, ...any)) (*report, error) {
+	rep := &report{Config: cfg, Short: short, Machine: describeMachine(), Errors: map[string]string{}, Mem: map[string]memResult{}}
+	dir, err := os.MkdirTemp("", "ecs-disk-rollback-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if keep {
+		logf("build directory: %s", dir)
+	} else {
+		defer func() { _ = os.RemoveAll(dir) }()
+	}
+
+	// Build every contender in this run.
+	fnBin := filepath.Join(dir, "fn", "main") // named main: the FC handler, and zipfn names the entry after it
+	frBin := filepath.Join(dir, "floor-runtime")
+	fsBin := filepath.Join(dir, "floor-sdk")
+	logf("building the function and the floors (CGO_ENABLED=0 -trimpath -ldflags='-s -w')")
+	if err := buildStatic(root, fnPkg, fnBin); err != nil {
+		return nil, fmt.Errorf("the function does not build: %w", err)
+	}
+	if err := buildStatic(root, "./bench/floor-runtime", frBin); err != nil {
+		return nil, err
+	}
+	if err := buildStatic(root, "./bench/floor-sdk", fsBin); err != nil {
+		return nil, err
+	}
+	rep.Sizes.Function, rep.Sizes.FloorRuntime, rep.Sizes.FloorSDK = fileSize(fnBin), fileSize(frBin), fileSize(fsBin)
+	zipPath := filepath.Join(dir, "function.zip")
+	if rep.Sizes.ZipHow, err = zipFunction(root, fnBin, zipPath); err != nil {
+		rep.Errors["zip"] = err.Error()
+	}
+	rep.Sizes.FunctionZip = fileSize(zipPath)
+	if rep.Init, err = initTrace(fnBin); err != nil {
+		rep.Errors["inittrace"] = err.Error()
+	}
+	rep.InitFloor, _ = initTrace(frBin)
+
+	// The Node peer.
+	if cfg.Node {
+		p, err := installPeerNode(root, cache, logf)
+		if err != nil {
+			rep.PeerAbsent = err.Error()
+			logf("Node peer left out: %v", err)
+		} else {
+			rep.Peer = p
+		}
+	} else {
+		rep.PeerAbsent = "left out of this run (-no-node or -short without npm)"
+	}
+
+	// The ECS emulator the cold and warm figures share: the default fleet.
+	es, err := ecsemu.NewServer(ecsemu.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer es.Close()
+	env := []string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}
+	contenders := []contender{
+		{Name: cFloorRuntime, Hosted: true, Spec: hostSpec{Name: cFloorRuntime, Binary: frBin, Env: env},
+			Check: func(p []byte) error {
+				if !bytes.Contains(p, []byte("hello")) {
+					return fmt.Errorf("answered %.200s", p)
+				}
+				return nil
+			}},
+		{Name: cFunction, Hosted: true, Spec: hostSpec{Name: cFunction, Binary: fnBin, Env: env}, Check: wantStatus("DryRunPassed")},
+	}
+	if fnPkg != "." {
+		contenders[1].Check = nil
+	}
+	if rep.Peer != nil {
+		contenders = append(contenders, contender{Name: cPeer, Hosted: true, Spec: hostSpec{Name: cPeer, Binary: rep.Peer.Node, Args: []string{filepath.Join(rep.Peer.Dir, "bootstrap.js")}, Env: env}, Check: wantStatus("DryRunPassed")})
+	}
+	floor := floorSDK{Binary: fsBin, Endpoint: es.URL()}
+	event := requestEvent("cn-hangzhou", true, false, dryRunPairs)
+
+	// A peer that cannot talk to the emulator is reported, not fatal.
+	if rep.Peer != nil {
+		if err := probe(contenders[len(contenders)-1], event); err != nil {
+			rep.PeerAbsent = "the peer ran but its ResetDisks call failed against the emulator: " + err.Error()
+			logf("Node peer left out: %v", err)
+			contenders = contenders[:len(contenders)-1]
+			rep.Peer = nil
+		}
+	}
+
+	logf("cold start: %d rounds × %d contenders", cfg.ColdRounds, len(contenders)+1)
+	if rep.Cold, err = measureCold(contenders, floor, cfg.ColdRounds, event, logf); err != nil {
+		return nil, fmt.Errorf("cold start: %w", err)
+	}
+	logf("warm latency: %d rounds × %d invocations per contender", cfg.WarmRounds, cfg.WarmPerRound)
+	if rep.Warm, err = measureWarm(contenders, floor, cfg.WarmRounds, cfg.WarmPerRound, event, logf); err != nil {
+		return nil, fmt.Errorf("warm latency: %w", err)
+	}
+	for _, c := range contenders {
+		logf("memory: %s, %d invocations (%d concurrent callers for the second half)", c.Name, cfg.MemInvocations, cfg.MemConcurrency)
+		rep.Mem[c.Name] = measureMemory(c, cfg.MemInvocations, cfg.MemConcurrency, event)
+	}
+	fnSpec := hostSpec{Name: cFunction, Binary: fnBin, Env: []string{"LOG_LEVEL=info"}}
+	logf("wait detection: Wait on resets taking %v", cfg.WaitResets)
+	if rep.Wait, err = measureWait(fnSpec, cfg.WaitResets); err != nil {
+		rep.Errors["wait"] = err.Error()
+		logf("wait detection failed: %v", err)
+	}
+	logf("batching: %d × real and %d × dry run of (10 disks, 30 disks)", cfg.BatchReps, cfg.BatchDryReps)
+	if rep.Batch, err = measureBatching(fnSpec, cfg.BatchReps, cfg.BatchDryReps); err != nil {
+		rep.Errors["batching"] = err.Error()
+		logf("batching failed: %v", err)
+	}
+	logf("handler CPU: go test -bench ./function (-count %d)", cfg.BenchCount)
+	if rep.Bench, _, err = runGoBench(root, cfg.BenchCount, cfg.BenchTime); err != nil {
+		rep.Errors["gobench"] = err.Error()
+		logf("go benchmark failed: %v", err)
+	}
+	if !short {
+		logf("handler CPU profile (pprof)")
+		if rep.Profile, err = profileHandler(root, dir); err != nil {
+			rep.Errors["pprof"] = err.Error()
+		}
+		logf("warm path without the runtime API, in process (go test -bench BenchmarkInProcess ./cmd/bench)")
+		if rep.InProcess, err = measureInProcess(root, dir, 3000, 3); err != nil {
+			rep.Errors["inprocess"] = err.Error()
+		}
+	}
+	return rep, nil
+}
+
+// probe runs one invocation on a fresh process of c.
+func probe(c contender, event []byte) error {
+	h, err := startHost(c.Spec)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := h.Invoke(ctx, event)
+	if err != nil {
+		return err
+	}
+	if err := res.err(); err != nil {
+		return err
+	}
+	if c.Check != nil {
+		return c.Check(res.Payload)
+	}
+	return nil
+}

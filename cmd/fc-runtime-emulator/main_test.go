@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testfn is emulator/fcruntime/testdata/testfn, built once by TestMain.
+var testfn string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "fc-runtime-emulator-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	testfn = filepath.Join(dir, "testfn")
+	cmd := exec.Command("go", "build", "-o", testfn, "../../emulator/fcruntime/testdata/testfn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building testfn:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// writeEvent puts an event in a temp file and returns its path.
+func writeEvent(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// decodeAll reads the stream of indented JSON objects printed in -event mode.
+func decodeAll(t *testing.T, out string) []map[string]json.RawMessage {
+	t.Helper()
+	var all []map[string]json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var m map[string]json.RawMessage
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("stdout is not a stream of JSON objects: %v\n%s", err, out)
+		}
+		all = append(all, m)
+	}
+	return all
+}
+
+func keys(m map[string]json.RawMessage) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ",")
+}
+
+func TestEventMode(t *testing.T) {
+	echo := writeEvent(t, "echo.json", `{"action":"echo"}`)
+	fail := writeEvent(t, "fail.json", `{"action":"error","errorType":"ValidationFailed","message":"bad"}`)
+	die := writeEvent(t, "die.json", `{"action":"exit","code":4}`)
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		// per printed object: its sorted keys, and a substring of "result" or "error"
+		wantKeys []string
+		wantIn   []string
+	}{
+		{
+			name:     "one success",
+			args:     []string{"-event", echo, "-access-key-id", "AK", "-access-key-secret", "SK", "-retry-count", "3", "-env", "TESTFN_ENV=hello"},
+			wantKeys: []string{"durationMs,requestId,result"},
+			wantIn:   []string{`"accessKeyId":"AK","accessKeySecret":"SK"`},
+		},
+		{
+			name:     "flags reach the function",
+			args:     []string{"-event", echo, "-retry-count", "3", "-env", "TESTFN_ENV=hello", "-function-name", "fn1", "-region", "cn-beijing"},
+			wantKeys: []string{"durationMs,requestId,result"},
+			wantIn:   []string{`"retryCount":3,"functionName":"fn1","handler":"main","memory":"512","timeout":60,"region":"cn-beijing"`},
+		},
+		{
+			name:     "error, in order with successes",
+			args:     []string{"-event", echo, "-event", fail, "-event", "-"},
+			stdin:    `{"action":"echo","from":"stdin"}`,
+			wantCode: 1,
+			wantKeys: []string{"durationMs,requestId,result", "durationMs,error,requestId", "durationMs,requestId,result"},
+			wantIn:   []string{`"action":"echo"`, `{"errorType":"ValidationFailed","errorMessage":"bad"}`, `"from":"stdin"`},
+		},
+		{
+			name:     "process dies",
+			args:     []string{"-event", die, "-event", echo},
+			wantCode: 1,
+			wantKeys: []string{"durationMs,error,requestId"},
+			wantIn:   []string{`"errorType":"ProcessExited"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr syncBuffer
+			args := append([]string{"-binary", testfn}, tt.args...)
+			code := run(context.Background(), args, strings.NewReader(tt.stdin), &stdout, &stderr)
+			if got, want := code, tt.wantCode; got != want {
+				t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr.String())
+			}
+			objs := decodeAll(t, stdout.String())
+			if got, want := len(objs), len(tt.wantKeys); got != want {
+				t.Fatalf("printed %d results, want %d:\n%s", got, want, stdout.String())
+			}
+			for i, o := range objs {
+				if got, want := keys(o), tt.wantKeys[i]; got != want {
+					t.Errorf("result %d keys %s, want %s", i, got, want)
+				}
+				var compact bytes.Buffer
+				_ = json.Compact(&compact, append(append([]byte{}, o["result"]...), o["error"]...))
+				body := compact.String()
+				if got, want := body, tt.wantIn[i]; !strings.Contains(got, want) {
+					t.Errorf("result %d: %s does not contain %s", i, got, want)
+				}
+			}
+			if !strings.Contains(stdout.String(), "\n  \"requestId\"") {
+				t.Errorf("output is not indented:\n%s", stdout.String())
+			}
+			if strings.Contains(stdout.String(), "FC Invoke Start") || !strings.Contains(stderr.String(), "FC Invoke Start") {
+				t.Errorf("function logs belong on stderr only")
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"unknown flag", []string{"-nope"}, 2},
+		{"stray argument", []string{"-binary", testfn, "extra"}, 2},
+		{"missing event file", []string{"-binary", testfn, "-event", "/nonexistent.json"}, 1},
+		{"missing binary", []string{"-binary", "/nonexistent/main", "-event", "-"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr syncBuffer
+			code := run(context.Background(), tt.args, strings.NewReader("{}"), &stdout, &stderr)
+			if got, want := code, tt.wantCode; got != want {
+				t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr.String())
+			}
+			if stderr.String() == "" {
+				t.Error("nothing said on stderr")
+			}
+		})
+	}
+}
+
+func TestListenMode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-binary", testfn, "-listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+
+	re := regexp.MustCompile(`fc-runtime-emulator listening on (http://\S+)`)
+	var url string
+	limit := time.Now().Add(20 * time.Second)
+	for url == "" {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run returned %d before listening\nstderr:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(limit) {
+			t.Fatalf("never listened; stdout %q", stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	tests := []struct {
+		name          string
+		event         string
+		wantErrHeader string
+		wantIn        string
+	}{
+		{"success", `{"action":"echo"}`, "", `"action":"echo"`},
+		{"function error", `{"action":"error","errorType":"Boom","message":"m"}`, "UnhandledInvocationError", `"errorType":"Boom"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(url+"/invoke", "application/json", strings.NewReader(tt.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if got, want := resp.StatusCode, http.StatusOK; got != want {
+				t.Errorf("status %d, want %d", got, want)
+			}
+			if got, want := resp.Header.Get("X-Fc-Error-Type"), tt.wantErrHeader; got != want {
+				t.Errorf("X-Fc-Error-Type %q, want %q", got, want)
+			}
+			if !strings.Contains(string(body), tt.wantIn) {
+				t.Errorf("body %s does not contain %s", body, tt.wantIn)
+			}
+		})
+	}
+
+	cancel()
+	if got, want := <-done, 0; got != want {
+		t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr.String())
+	}
+	if resp, err := http.Get(url + "/health"); err == nil {
+		resp.Body.Close()
+		t.Error("still serving after the context ended")
+	}
+}

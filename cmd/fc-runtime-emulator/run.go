@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// output is one invocation's line(s) on stdout in -event mode.
+type output struct {
+	RequestID  string          `json:"requestId"`
+	DurationMs int64           `json:"durationMs"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Error      *outputError    `json:"error,omitempty"`
+}
+
+type outputError struct {
+	ErrorType    string `json:"errorType"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+// run is main without the process: it returns the exit code (0 all good,
+// 1 a failed invocation or a runtime failure, 2 bad usage).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fc-runtime-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	binary := fs.String("binary", "target/main", "the built function binary")
+	listen := fs.String("listen", "127.0.0.1:9000", "address of the invoke API (POST /invoke, GET /health) when no -event is given")
+	timeout := fs.Duration("timeout", 60*time.Second, "function timeout")
+	name := fs.String("function-name", "ecs-disk-rollback", "function name sent to the function")
+	region := fs.String("region", "cn-hangzhou", "region sent to the function")
+	memory := fs.Int("memory", 512, "memory (MB) sent to the function")
+	akID := fs.String("access-key-id", os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), "invocation credentials: access key id (default $ALIBABA_CLOUD_ACCESS_KEY_ID)")
+	akSecret := fs.String("access-key-secret", os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "invocation credentials: access key secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
+	token := fs.String("security-token", os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"), "invocation credentials: STS token (default $ALIBABA_CLOUD_SECURITY_TOKEN)")
+	retry := fs.Int("retry-count", 0, "x-fc-retry-count for every -event invocation")
+	var events, env listFlag
+	fs.Var(&events, "event", "event file to invoke with, - for stdin (repeatable, in order)")
+	fs.Var(&env, "env", "K=V for the function's environment (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "fc-runtime-emulator: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	// Read every event first: a typo should not cost a function start.
+	payloads, err := readEvents(events, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+		return 1
+	}
+
+	s, err := fcruntime.NewServer(fcruntime.Options{
+		Binary:       *binary,
+		Env:          env,
+		FunctionName: *name,
+		Region:       *region,
+		MemoryMB:     *memory,
+		Timeout:      *timeout,
+		Credentials:  fcruntime.Credentials{AccessKeyID: *akID, AccessKeySecret: *akSecret, SecurityToken: *token},
+		Stdout:       stderr,
+		Stderr:       stderr,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+		return 1
+	}
+	defer s.Close()
+	if len(payloads) > 0 {
+		return invokeAll(ctx, s, payloads, *retry, stdout, stderr)
+	}
+	return serve(ctx, s, *listen, stdout, stderr)
+}
+
+func readEvents(paths []string, stdin io.Reader) ([][]byte, error) {
+	var out [][]byte
+	var fromStdin []byte
+	readStdin := false
+	for _, p := range paths {
+		if p == "-" {
+			if !readStdin {
+				b, err := io.ReadAll(stdin)
+				if err != nil {
+					return nil, fmt.Errorf("reading stdin: %w", err)
+				}
+				fromStdin, readStdin = b, true
+			}
+			out = append(out, fromStdin)
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// invokeAll runs the events in order and prints each result; it stops
+// early only when the function process is gone or ctx is done.
+func invokeAll(ctx context.Context, s *fcruntime.Server, events [][]byte, retry int, stdout, stderr io.Writer) int {
+	code := 0
+	for _, ev := range events {
+		res, err := s.Invoke(ctx, ev, fcruntime.InvokeOptions{RetryCount: retry})
+		if res == nil {
+			fmt.Fprintln(stderr, "fc-runtime-emulator: invoke:", err)
+			return 1
+		}
+		out := output{RequestID: res.RequestID, DurationMs: res.Duration.Milliseconds()}
+		if res.Error != nil {
+			code = 1
+			out.Error = &outputError{ErrorType: res.Error.Type, ErrorMessage: res.Error.Message}
+		} else {
+			out.Result = asJSON(res.Payload)
+		}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+		if err != nil {
+			fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+// asJSON keeps a JSON payload as is and quotes anything else, so the line
+// printed is always valid JSON.
+func asJSON(p []byte) json.RawMessage {
+	if len(p) == 0 {
+		return json.RawMessage("null")
+	}
+	if json.Valid(p) {
+		return json.RawMessage(p)
+	}
+	b, _ := json.Marshal(string(p))
+	return b
+}
+
+// serve runs the invoke API until ctx is done (0) or the function dies (1).
+func serve(ctx context.Context, s *fcruntime.Server, addr string, stdout, stderr io.Writer) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+		return 1
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "fc-runtime-emulator listening on http://%s\n", ln.Addr())
+
+	code := 0
+	select {
+	case <-ctx.Done():
+	case <-s.Exited():
+		fmt.Fprintln(stderr, "fc-runtime-emulator: the function process exited")
+		code = 1
+	case err := <-served:
+		fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+		return 1
+	}
+	// Stop the function first: pending invocations end with 503 at once,
+	// and the runtime API is closed only after the process is gone.
+	_ = s.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+		return 1
+	}
+	return code
+}

@@ -1,0 +1,193 @@
+// Package e2e runs the built function binary under the FC runtime emulator
+// against the ECS emulator, over loopback HTTP, with the real SDKs on both
+// sides: fc-runtime-go-sdk's fc.Start loop in the function process and
+// alibaba-cloud-sdk-go as its ECS client.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
+)
+
+var soak = flag.Bool("soak", false, "run the long form of the load test")
+
+// functionBinary is the function built once for the whole package, with
+// the race detector so concurrent invocations are checked inside the
+// function process too.
+var functionBinary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "e2e-fn-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	functionBinary = filepath.Join(dir, "main")
+	build := exec.Command("go", "build", "-race", "-o", functionBinary, "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the function:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is one ECS emulator and one function process under the runtime emulator.
+type env struct {
+	ecs  *ecsemu.Server
+	fc   *fcruntime.Server
+	logs *syncBuffer
+}
+
+type envOptions struct {
+	ecs     ecsemu.Options
+	fnEnv   []string               // extra environment of the function process
+	creds   *fcruntime.Credentials // invocation credentials; nil = the emulator's defaults
+	timeout time.Duration          // function timeout
+}
+
+// fastECS makes state transitions quick enough for tests.
+func fastECS() ecsemu.Options {
+	return ecsemu.Options{ResetDuration: 150 * time.Millisecond, StopDuration: 100 * time.Millisecond, StartDuration: 100 * time.Millisecond, SnapshotDuration: 100 * time.Millisecond}
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	if o.ecs.ResetDuration == 0 {
+		fast := fastECS()
+		fast.Fixture, fast.Faults, fast.Seed = o.ecs.Fixture, o.ecs.Faults, o.ecs.Seed
+		o.ecs = fast
+	}
+	es, err := ecsemu.NewServer(o.ecs)
+	if err != nil {
+		t.Fatalf("ECS emulator: %v", err)
+	}
+	t.Cleanup(es.Close)
+	creds := fcruntime.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret}
+	if o.creds != nil {
+		creds = *o.creds
+	}
+	if o.timeout == 0 {
+		o.timeout = 30 * time.Second
+	}
+	logs := &syncBuffer{}
+	fs, err := fcruntime.NewServer(fcruntime.Options{
+		Binary:       functionBinary,
+		Env:          append([]string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=100ms", "LOG_LEVEL=debug", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, o.fnEnv...),
+		FunctionName: "ecs-disk-rollback",
+		Region:       "cn-hangzhou",
+		Timeout:      o.timeout,
+		Credentials:  creds,
+		Stdout:       logs,
+		Stderr:       logs,
+	})
+	if err != nil {
+		t.Fatalf("FC runtime emulator: %v", err)
+	}
+	t.Cleanup(func() {
+		fs.Close()
+		if strings.Contains(logs.String(), "DATA RACE") {
+			t.Errorf("the function process reported a data race:\n%s", logs.String())
+		}
+	})
+	return &env{ecs: es, fc: fs, logs: logs}
+}
+
+// invoke runs one event and returns the raw result.
+func (e *env) invoke(t *testing.T, event []byte, opts fcruntime.InvokeOptions) *fcruntime.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := e.fc.Invoke(ctx, event, opts)
+	if err != nil {
+		t.Fatalf("invoke: %v\nfunction logs:\n%s", err, e.logs.String())
+	}
+	return res
+}
+
+// ok invokes and decodes a successful result into v.
+func (e *env) ok(t *testing.T, event []byte, v any) {
+	t.Helper()
+	res := e.invoke(t, event, fcruntime.InvokeOptions{})
+	if res.Error != nil {
+		t.Fatalf("invocation failed: %s: %s\nlogs:\n%s", res.Error.Type, res.Error.Message, e.logs.String())
+	}
+	if err := json.Unmarshal(res.Payload, v); err != nil {
+		t.Fatalf("result %s: %v", res.Payload, err)
+	}
+}
+
+// fail invokes and returns the FC error, failing the test on success.
+func (e *env) fail(t *testing.T, event []byte) *fcruntime.FunctionError {
+	t.Helper()
+	res := e.invoke(t, event, fcruntime.InvokeOptions{})
+	if res.Error == nil {
+		t.Fatalf("invocation succeeded with %s, want an error", res.Payload)
+	}
+	return res.Error
+}
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// resetCalls counts the ECS requests of the given actions in the emulator's log.
+func (e *env) calls(actions ...string) int {
+	n := 0
+	for _, r := range e.ecs.Requests() {
+		for _, a := range actions {
+			if r.Action == a {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// syncBuffer collects the function's logs from two pipes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,59 @@
+package ecsclient
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// endpoint is where one call goes.
+type endpoint struct {
+	Scheme string // "https" or "http"
+	Host   string // host[:port]
+}
+
+// URL returns scheme://host.
+func (e endpoint) URL() string { return e.Scheme + "://" + e.Host }
+
+// regionRE is what a region id may look like in a host name. ECS regions
+// are lowercase letters, digits and dashes (cn-hangzhou, ap-southeast-1).
+var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// errBadRegion: the region cannot be put into a host name.
+type errBadRegion struct{ region string }
+
+func (e errBadRegion) Error() string {
+	return fmt.Sprintf("region %q is malformed (want e.g. cn-hangzhou)", e.region)
+}
+
+// resolveEndpoint picks the endpoint for a region. The override wins and
+// takes any region (the server judges it); otherwise the region must be
+// well-formed and the host is ecs[-vpc].<region>.aliyuncs.com over HTTPS.
+// The SDK's endpoint map (which sends some regions to legacy hosts) is
+// never used.
+func (c Config) resolveEndpoint(region string) (endpoint, error) {
+	if c.Endpoint != "" {
+		scheme, host, err := parseEndpoint(c.Endpoint)
+		if err != nil {
+			return endpoint{}, err
+		}
+		return endpoint{Scheme: scheme, Host: host}, nil
+	}
+	if !regionRE.MatchString(region) {
+		return endpoint{}, errBadRegion{region}
+	}
+	prefix := "ecs"
+	if c.Network == NetworkVPC {
+		prefix = "ecs-vpc"
+	}
+	return endpoint{Scheme: "https", Host: prefix + "." + region + ".aliyuncs.com"}, nil
+}
+
+// EndpointURL returns the URL calls for region go to, e.g.
+// https://ecs.cn-hangzhou.aliyuncs.com, for logs and diagnostics.
+func (c Config) EndpointURL(region string) (string, error) {
+	e, err := c.resolveEndpoint(region)
+	if err != nil {
+		return "", err
+	}
+	return e.URL(), nil
+}

@@ -1,0 +1,140 @@
+package ecsclient
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Redacted replaces every removed value.
+const Redacted = "REDACTED"
+
+// sensitiveKeys are the request parameters and headers whose values must
+// never be logged. Longer names come first so SignatureNonce is not read as
+// Signature + "Nonce".
+var sensitiveKeys = []string{
+	"x-acs-security-token", "x-acs-accesskey-id", "x-acs-signature-nonce",
+	"AccessKeySecret", "AccessKeyId", "SecurityToken", "SignatureNonce", "BearerToken",
+	"Signature", "Authorization", "Credential",
+}
+
+// separators between a key and its value: query, once- and twice-encoded
+// query (a string to sign), JSON, header.
+var separators = []string{"%25253D", "%253D", "%3D", "=", `":"`, `": "`, `\":\"`, ": "}
+
+// terminators end a value: a query separator (plain, encoded, twice
+// encoded), a quote, whitespace.
+var terminators = []string{"%252526", "%2526", "%26", "&", `\"`, `"`, "'", " ", "\t", "\n", "\r", "<", ">", ",", ";", ")"}
+
+// urlRE matches an http(s) URL up to whitespace or a quote.
+var urlRE = regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
+
+// Redact removes credentials and signed URLs from s: every http(s) URL is
+// cut down to its host (the query of a signed URL carries AccessKeyId,
+// SecurityToken, Signature and SignatureNonce), and the value of every
+// sensitive parameter is replaced by REDACTED wherever it appears as
+// key=value, key%3Dvalue (a string to sign), key%253Dvalue, "key":"value"
+// or "key: value". Use it on any text that may come from the SDK.
+func Redact(s string) string {
+	s = urlRE.ReplaceAllString(s, "$1")
+	lower := asciiLower(s) // same length as s, so indices carry over
+	var b strings.Builder
+	i := 0 // s[:i] is done
+	for pos := 0; pos < len(s); {
+		key, at := nextKey(lower, pos)
+		if at < 0 {
+			break
+		}
+		end := at + len(key)
+		sep := ""
+		for _, sp := range separators {
+			if strings.HasPrefix(lower[end:], asciiLower(sp)) {
+				sep = sp
+				break
+			}
+		}
+		if sep == "" || !keyBoundary(lower, at) {
+			pos = at + 1
+			continue
+		}
+		vstart := end + len(sep)
+		vend := valueEnd(lower, vstart)
+		b.WriteString(s[i:vstart])
+		if vend > vstart {
+			b.WriteString(Redacted)
+		}
+		i = vend
+		pos = vend
+	}
+	if i == 0 {
+		return s
+	}
+	b.WriteString(s[i:])
+	return b.String()
+}
+
+// nextKey finds the first sensitive key at or after pos in lower.
+func nextKey(lower string, pos int) (string, int) {
+	best, bestAt := "", -1
+	for _, k := range sensitiveKeys {
+		lk := asciiLower(k)
+		if j := strings.Index(lower[pos:], lk); j >= 0 {
+			j += pos
+			if bestAt < 0 || j < bestAt || j == bestAt && len(lk) > len(best) {
+				best, bestAt = lk, j
+			}
+		}
+	}
+	return best, bestAt
+}
+
+// keyBoundary: the key at lower[at:] is not the tail of a longer word (it
+// may follow an encoded '&' or '"').
+func keyBoundary(lower string, at int) bool {
+	if at == 0 {
+		return true
+	}
+	for _, enc := range []string{"%26", "%2526", "%252526", "%22", "%3f", "%253f"} {
+		if strings.HasSuffix(lower[:at], enc) {
+			return true
+		}
+	}
+	c := lower[at-1]
+	return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.')
+}
+
+func valueEnd(lower string, start int) int {
+	for j := start; j < len(lower); j++ {
+		for _, t := range terminators {
+			if strings.HasPrefix(lower[j:], t) {
+				return j
+			}
+		}
+	}
+	return len(lower)
+}
+
+// redactValues removes the literal values (credentials this package was
+// given) from s, after Redact, in case the SDK echoes them in a form Redact
+// does not know. Values shorter than 4 bytes are ignored.
+func redactValues(s string, values ...string) string {
+	s = Redact(s)
+	for _, v := range values {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, Redacted)
+		}
+	}
+	return s
+}
+
+// asciiLower lowercases ASCII letters only and keeps every other byte, so
+// the result has the same length as s even for invalid UTF-8 (which
+// strings.ToLower would expand).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

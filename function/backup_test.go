@@ -1,0 +1,90 @@
+package function
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestBackupBeforeReset(t *testing.T) {
+	f := manyFleet(2)
+	f.snapPolls = 3
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(2), BackupBeforeReset: true, IdempotencyKey: "key-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"CreateSnapshot*", "DescribeSnapshots*", "ResetDisks"}
+	if got := f.opNames(); !slices.Equal(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	wantBackups := []Backup{{"d-many0000", "s-backup0001", SnapshotStatusAccomplished}, {"d-many0001", "s-backup0002", SnapshotStatusAccomplished}}
+	if !slices.Equal(res.Backups, wantBackups) {
+		t.Errorf("Backups = %v, want %v", res.Backups, wantBackups)
+	}
+	if got := res.Plan.Backups; !slices.Equal(got, manyDisks(2)) {
+		t.Errorf("Plan.Backups = %v", got)
+	}
+	for _, c := range f.callsOf("CreateSnapshot") {
+		if !strings.HasPrefix(c.Name, "rollback-backup-"+c.Target+"-") {
+			t.Errorf("snapshot name %q", c.Name)
+		}
+		if c.Tags[tagBackupOf] != c.Target {
+			t.Errorf("tags %v lack %s=%s", c.Tags, tagBackupOf, c.Target)
+		}
+		if got := c.Tags[tagIdempotencyKey]; got != keyHash("key-1") || len(got) != 16 {
+			t.Errorf("key tag = %q, want %q", got, keyHash("key-1"))
+		}
+	}
+	if res.Summary.Status != StatusSucceeded {
+		t.Errorf("Summary = %+v", res.Summary)
+	}
+}
+
+func TestBackupFailureStopsBeforeReset(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(f *fakeECS)
+		wantCode string
+	}{
+		{name: "CreateSnapshot refused", wantCode: "InvalidAccountStatus.SnapshotServiceUnavailable", setup: func(f *fakeECS) {
+			f.hook = func(c fakeCall) error {
+				if c.Op == "CreateSnapshot" && c.Target == "d-run0001" {
+					return apiErr("InvalidAccountStatus.SnapshotServiceUnavailable", 403)
+				}
+				return nil
+			}
+		}},
+		{name: "snapshot failed", wantCode: codeBackupFailed, setup: func(f *fakeECS) {
+			f.snapPolls = -1
+			f.hook = func(c fakeCall) error {
+				if c.Op == "DescribeSnapshots" {
+					f.mu.Lock()
+					f.snapshots["s-backup0002"].Status = SnapshotStatusFailed
+					f.mu.Unlock()
+				}
+				return nil
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeECS().addInstance("i-run", InstanceStatusRunning, "d-run0000", "d-run0001")
+			tt.setup(f)
+			_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-run0000", "d-run0001"), BackupBeforeReset: true, StopInstance: true})
+			if got := codeOf(err); got != tt.wantCode {
+				t.Fatalf("error = %v, want %s", err, tt.wantCode)
+			}
+			if n := f.count("ResetDisks") + f.count("ResetDisk"); n != 0 {
+				t.Errorf("%d reset calls after a failed backup", n)
+			}
+			var fe *Error
+			asErr(err, &fe)
+			if fe.Result == nil || len(fe.Result.Backups) == 0 {
+				t.Errorf("Result = %+v, want the backups made so far", fe.Result)
+			}
+			if got := f.instanceStatus("i-run"); got != InstanceStatusStarting {
+				t.Errorf("i-run is %s, want started again (nothing was reset)", got)
+			}
+		})
+	}
+}

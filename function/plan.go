@@ -1,0 +1,207 @@
+package function
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Reset APIs a plan can use (Plan.ResetAPI).
+const (
+	apiResetDisks = "ResetDisks"
+	apiResetDisk  = "ResetDisk"
+)
+
+// resolve turns the request into a plan: the pairs (explicit, or from an
+// instance snapshot), their ResetDisks batches, the instances to stop and
+// start, the disks to back up and the reset API. It only reads from ECS.
+func (r *run) resolve(ctx context.Context) (*Plan, error) {
+	req := r.req
+	p := &Plan{RegionId: req.RegionId, IdempotencyKey: req.IdempotencyKey, ResetAPI: apiResetDisks}
+	if r.resetMode() == "always" {
+		p.ResetAPI = apiResetDisk
+	}
+	r.plan = p
+	switch {
+	case len(req.Disk) > 0:
+		if len(req.DiskIds) > 0 {
+			return p, ValidationError([]Violation{{Field: "DiskIds", Rule: "excluded_with", Message: "applies to an instance snapshot (SnapshotGroupId or InstanceId with Latest), not to explicit Disk pairs"}})
+		}
+		if req.Latest {
+			return p, ValidationError([]Violation{{Field: "Latest", Rule: "required_with", Message: "needs InstanceId"}})
+		}
+		p.Pairs = req.Disk
+	default:
+		if err := r.resolveGroup(ctx, p); err != nil {
+			return p, err
+		}
+	}
+	p.Batches = planBatches(p.Pairs)
+	if req.StopInstance || req.StartInstance {
+		if err := r.planInstances(ctx, p); err != nil {
+			return p, err
+		}
+	}
+	if req.BackupBeforeReset {
+		p.Backups = pairDiskIDs(p.Pairs)
+	}
+	return p, nil
+}
+
+// planBatches lists the disk ids of each ResetDisks call, when there is
+// more than one.
+func planBatches(pairs []DiskPair) [][]string {
+	if len(pairs) <= ResetDisksBatchSize {
+		return nil
+	}
+	var out [][]string
+	for _, b := range batches(pairs, ResetDisksBatchSize) {
+		out = append(out, pairDiskIDs(b))
+	}
+	return out
+}
+
+// resolveGroup picks the instance snapshot (by id, or the newest
+// accomplished one of the instance) and turns it into pairs.
+func (r *run) resolveGroup(ctx context.Context, p *Plan) error {
+	req := r.req
+	switch {
+	case req.SnapshotGroupId == "" && req.InstanceId == "":
+		return ValidationError([]Violation{{Field: "Disk", Rule: "required_without_all", Message: ruleMessages["required_without_all"]}})
+	case req.SnapshotGroupId != "" && req.Latest:
+		return ValidationError([]Violation{{Field: "Latest", Rule: "excluded_with", Message: "cannot be combined with SnapshotGroupId: name the instance snapshot or ask for the latest, not both"}})
+	case req.SnapshotGroupId == "" && !req.Latest:
+		return ValidationError([]Violation{{Field: "Latest", Rule: "required_with", Message: "InstanceId alone names no snapshot: add Latest: true, or give SnapshotGroupId"}})
+	}
+	in := DescribeSnapshotGroupsInput{RegionID: req.RegionId, InstanceID: req.InstanceId}
+	if req.SnapshotGroupId != "" {
+		// By id only: a group of another instance is reported as such below.
+		in.InstanceID, in.SnapshotGroupIDs = "", []string{req.SnapshotGroupId}
+	}
+	start := r.h.now()
+	groups, err := r.ecs.DescribeSnapshotGroups(ctx, in)
+	step := Step{Name: "DescribeSnapshotGroups", Target: firstNonEmpty(req.SnapshotGroupId, req.InstanceId), DurationMs: r.h.since(start)}
+	if err != nil {
+		fe := FromECS("DescribeSnapshotGroups", err)
+		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+		r.step(step)
+		return fe
+	}
+	step.Outcome = StatusSucceeded
+	step.Message = fmt.Sprintf("%d instance snapshots", len(groups))
+	r.step(step)
+
+	var g *SnapshotGroup
+	if req.SnapshotGroupId != "" {
+		for i := range groups {
+			if groups[i].SnapshotGroupId == req.SnapshotGroupId {
+				g = &groups[i]
+			}
+		}
+		if g == nil {
+			return &Error{Code: ErrSnapshotGroupNotReady, Message: fmt.Sprintf("instance snapshot %s not found in %s", req.SnapshotGroupId, req.RegionId), HTTPStatus: http.StatusNotFound}
+		}
+		if req.InstanceId != "" && g.InstanceId != req.InstanceId {
+			return ValidationError([]Violation{{Field: "SnapshotGroupId", Rule: "instance", Message: fmt.Sprintf("instance snapshot %s belongs to %s, not to %s", g.SnapshotGroupId, g.InstanceId, req.InstanceId)}})
+		}
+		if g.Status != SnapshotStatusAccomplished {
+			return Errorf(ErrSnapshotGroupNotReady, "instance snapshot %s is %s, not accomplished", g.SnapshotGroupId, g.Status)
+		}
+	} else {
+		g = newestAccomplished(groups, req.InstanceId)
+		if g == nil {
+			return Errorf(ErrSnapshotGroupNotReady, "instance %s has no accomplished instance snapshot (%d found)", req.InstanceId, len(groups))
+		}
+	}
+	p.SnapshotGroupId = g.SnapshotGroupId
+	pairs, err := groupPairs(g, req.DiskIds)
+	if err != nil {
+		return err
+	}
+	p.Pairs = pairs
+	return nil
+}
+
+// newestAccomplished is the accomplished group of instanceID created last.
+func newestAccomplished(groups []SnapshotGroup, instanceID string) *SnapshotGroup {
+	var best *SnapshotGroup
+	for i := range groups {
+		g := &groups[i]
+		if g.Status != SnapshotStatusAccomplished || (instanceID != "" && g.InstanceId != instanceID) {
+			continue
+		}
+		if best == nil || g.CreationTime.After(best.CreationTime) {
+			best = g
+		}
+	}
+	return best
+}
+
+// groupPairs lists the group's disks and snapshots, in the group's order, or
+// in the order of filter when one is given; every filtered disk must be in
+// the group, and every chosen snapshot accomplished.
+func groupPairs(g *SnapshotGroup, filter []string) ([]DiskPair, error) {
+	byDisk := make(map[string]GroupSnapshot, len(g.Snapshots))
+	for _, s := range g.Snapshots {
+		byDisk[s.SourceDiskId] = s
+	}
+	var chosen []GroupSnapshot
+	if len(filter) == 0 {
+		chosen = g.Snapshots
+	} else {
+		var vs []Violation
+		seen := map[string]bool{}
+		for i, id := range filter {
+			s, ok := byDisk[id]
+			switch {
+			case seen[id]:
+				vs = append(vs, Violation{Field: fmt.Sprintf("DiskIds[%d]", i), Rule: "uniquedisks", Message: "lists disk " + id + " more than once"})
+			case !ok:
+				vs = append(vs, Violation{Field: fmt.Sprintf("DiskIds[%d]", i), Rule: "ingroup", Message: fmt.Sprintf("disk %s is not in instance snapshot %s (its disks: %s)", id, g.SnapshotGroupId, strings.Join(groupDiskIDs(g), ", "))})
+			default:
+				chosen = append(chosen, s)
+			}
+			seen[id] = true
+		}
+		if len(vs) > 0 {
+			return nil, ValidationError(vs)
+		}
+	}
+	if len(chosen) == 0 {
+		return nil, Errorf(ErrSnapshotGroupNotReady, "instance snapshot %s holds no disk snapshots", g.SnapshotGroupId)
+	}
+	pairs := make([]DiskPair, 0, len(chosen))
+	for _, s := range chosen {
+		if s.Status != "" && s.Status != SnapshotStatusAccomplished {
+			return nil, Errorf(ErrSnapshotGroupNotReady, "snapshot %s of disk %s in instance snapshot %s is %s, not accomplished", s.SnapshotId, s.SourceDiskId, g.SnapshotGroupId, s.Status)
+		}
+		pairs = append(pairs, DiskPair{DiskId: s.SourceDiskId, SnapshotId: s.SnapshotId})
+	}
+	return pairs, nil
+}
+
+func groupDiskIDs(g *SnapshotGroup) []string {
+	ids := make([]string, len(g.Snapshots))
+	for i, s := range g.Snapshots {
+		ids[i] = s.SourceDiskId
+	}
+	return ids
+}
+
+func pairDiskIDs(pairs []DiskPair) []string {
+	ids := make([]string, len(pairs))
+	for i, p := range pairs {
+		ids[i] = p.DiskId
+	}
+	return ids
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,300 @@
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Reset concurrency: ResetDisks batches run at most resetConcurrency at
+// once (each takes ten disks, so 30 disks are in flight); ResetDisk calls of
+// one batch run one after the other, so the fallback path has at most
+// resetConcurrency calls in flight too (ResetDisk allows 500 calls a minute).
+const resetConcurrency = 3
+
+// resetDisksUnavailable are the ResetDisks refusals that, with ResetMode
+// auto, make the function fall back to one ResetDisk call per disk:
+//   - InvalidAction.NotFound: the API is gone (ResetDisks is deprecated in
+//     favour of ResetDisk);
+//   - UnsupportedOperation: the region or account does not offer it;
+//   - OperationDenied: ECS documents it for ResetDisks as "the snapshot does
+//     not support ResetDisk(s)"; the per-disk call is tried before giving up;
+//   - Forbidden.RAM: the role may call ecs:ResetDisk but not ecs:ResetDisks.
+//
+// A refusal is an answer, so nothing was reset and resending is safe. Any
+// other refusal (a bad disk, throttling, ...) is reported as it is.
+var resetDisksUnavailable = []string{"InvalidAction.NotFound", "UnsupportedOperation", "OperationDenied", "Forbidden.RAM"}
+
+// resetMode is the request's ResetMode, else RESET_MODE, else auto.
+func (r *run) resetMode() string {
+	return firstNonEmpty(r.req.ResetMode, r.h.Config.ResetMode, "auto")
+}
+
+// resetResult is the outcome of all the reset calls of a rollback.
+type resetResult struct {
+	progress   []OperationProgress // one per pair, in the pairs' order
+	requestIDs []string            // of every call ECS answered, in order
+	calls      int                 // reset calls made
+	firstErr   *Error              // the first call refused as a whole
+	unknown    []string            // disks whose call got no answer and that were not found reset
+	answered   bool                // some disk got its own outcome (not only call refusals)
+	notSent    bool                // some disks were not sent: the deadline came first
+	batchAPI   bool                // ResetDisks was accepted for some batch
+	diskAPI    bool                // ResetDisk was used for some disk
+}
+
+// batchOutcome is one batch's share of a resetResult.
+type batchOutcome struct {
+	resetResult
+	steps []Step
+}
+
+// reset resets pairs in batches of ResetDisksBatchSize, at most
+// resetConcurrency batches at once, and merges the outcomes in input order.
+// A call that got no answer after it was sent is never resent: the guards'
+// resolveUnknown reads back from ECS what happened.
+func (r *run) reset(ctx context.Context, pairs []DiskPair, dryRun bool) resetResult {
+	mode := r.resetMode()
+	var perDisk atomic.Bool
+	perDisk.Store(mode == "always")
+	bs := batches(pairs, ResetDisksBatchSize)
+	outs := make([]batchOutcome, len(bs))
+	forEach(len(bs), resetConcurrency, func(i int) {
+		outs[i] = r.resetBatch(ctx, bs[i], dryRun, mode, &perDisk)
+	})
+	var res resetResult
+	for _, o := range outs {
+		r.res.Steps = append(r.res.Steps, o.steps...)
+		res.progress = append(res.progress, o.progress...)
+		res.requestIDs = append(res.requestIDs, o.requestIDs...)
+		res.calls += o.calls
+		res.unknown = append(res.unknown, o.unknown...)
+		if res.firstErr == nil {
+			res.firstErr = o.firstErr
+		}
+		res.answered = res.answered || o.answered
+		res.notSent = res.notSent || o.notSent
+		res.batchAPI = res.batchAPI || o.batchAPI
+		res.diskAPI = res.diskAPI || o.diskAPI
+	}
+	switch {
+	case res.diskAPI && res.batchAPI:
+		r.plan.ResetAPI = apiResetDisks + "," + apiResetDisk
+	case res.diskAPI:
+		r.plan.ResetAPI = apiResetDisk
+	}
+	return res
+}
+
+// forEach calls fn(0..n-1), at most limit at once, starting them in order.
+func forEach(n, limit int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// resetBatch resets one batch: ResetDisks, or ResetDisk per disk when the
+// mode says so or ResetDisks turned out to be unavailable.
+func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mode string, perDisk *atomic.Bool) (o batchOutcome) {
+	if ctx.Err() != nil {
+		return r.notSent(batch)
+	}
+	if !perDisk.Load() {
+		o.calls++
+		start := r.h.now()
+		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionId, DryRun: dryRun, Disks: batch})
+		step := Step{Name: apiResetDisks, Target: joinDiskIDs(batch), DurationMs: r.h.since(start)}
+		var ae *APIError
+		var te *TransportError
+		switch {
+		case err == nil:
+			step.Outcome, step.RequestId = StatusSucceeded, out.RequestId
+			o.steps = append(o.steps, step)
+			o.requestIDs = append(o.requestIDs, out.RequestId)
+			o.progress = alignProgress(batch, out.OperationProgressSet.OperationProgress, ErrInternal, "the ResetDisks answer did not mention this disk")
+			o.answered, o.batchAPI = true, true
+			return o
+		case dryRun && errors.As(err, &ae) && ae.Code == codeDryRunOperation:
+			step.Outcome, step.RequestId = StatusDryRunPassed, ae.RequestID
+			o.steps = append(o.steps, step)
+			o.requestIDs = append(o.requestIDs, ae.RequestID)
+			o.progress = dryRunProgress(batch)
+			o.answered, o.batchAPI = true, true
+			return o
+		case dryRun && errors.As(err, &ae) && ae.Code == codeIncorrectInstanceStatus && r.stopsInstanceOf(batch):
+			step.Outcome, step.RequestId, step.Code = StatusDryRunPassed, ae.RequestID, ae.Code
+			step.Message = "expected: the instance is Running now and would be stopped first; checks after the instance status could not run"
+			o.steps = append(o.steps, step)
+			o.requestIDs = append(o.requestIDs, ae.RequestID)
+			o.progress = dryRunProgress(batch)
+			o.answered, o.batchAPI = true, true
+			return o
+		case !dryRun && errors.As(err, &te) && te.Sent:
+			step.Outcome, step.Code = StatusFailed, ErrECSUnreachable
+			step.Message = "no answer after the call was sent: not resent; the outcome is read back from ECS (" + te.Message + ")"
+			o.steps = append(o.steps, step)
+			o.progress, o.steps = r.unknownOutcome(ctx, batch, o.steps)
+			o.unknown = append(o.unknown, unresolved(batch, o.progress)...)
+			o.answered = true
+			return o
+		}
+		fe := FromECS(apiResetDisks, err)
+		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+		if mode != "auto" || !errors.As(err, &ae) || !slices.Contains(resetDisksUnavailable, ae.Code) {
+			o.steps = append(o.steps, step)
+			o.firstErr = fe
+			o.progress = failedProgress(batch, fe)
+			return o
+		}
+		step.Message += "; falling back to ResetDisk for each disk"
+		o.steps = append(o.steps, step)
+		perDisk.Store(true)
+	}
+	for i, p := range batch {
+		if ctx.Err() != nil {
+			n := r.notSent(batch[i:])
+			o.progress = append(o.progress, n.progress...)
+			o.steps = append(o.steps, n.steps...)
+			o.notSent = true
+			return o
+		}
+		o.calls++
+		o.diskAPI = true
+		start := r.h.now()
+		id, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionId, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: dryRun})
+		step := Step{Name: apiResetDisk, Target: p.DiskId, DurationMs: r.h.since(start)}
+		var ae *APIError
+		var te *TransportError
+		switch {
+		case err == nil:
+			step.Outcome, step.RequestId = StatusSucceeded, id
+			o.requestIDs = append(o.requestIDs, id)
+			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
+			o.answered = true
+		case dryRun && errors.As(err, &ae) && ae.Code == codeDryRunOperation:
+			step.Outcome, step.RequestId = StatusDryRunPassed, ae.RequestID
+			o.requestIDs = append(o.requestIDs, ae.RequestID)
+			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
+			o.answered = true
+		case dryRun && errors.As(err, &ae) && ae.Code == codeIncorrectInstanceStatus && r.stopsInstanceOf([]DiskPair{p}):
+			step.Outcome, step.RequestId, step.Code = StatusDryRunPassed, ae.RequestID, ae.Code
+			step.Message = "expected: the instance is Running now and would be stopped first; checks after the instance status could not run"
+			o.requestIDs = append(o.requestIDs, ae.RequestID)
+			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
+			o.answered = true
+		case !dryRun && errors.As(err, &te) && te.Sent:
+			step.Outcome, step.Code = StatusFailed, ErrECSUnreachable
+			step.Message = "no answer after the call was sent: not resent; the outcome is read back from ECS (" + te.Message + ")"
+			o.steps = append(o.steps, step)
+			var prog []OperationProgress
+			prog, o.steps = r.unknownOutcome(ctx, []DiskPair{p}, o.steps)
+			o.progress = append(o.progress, prog...)
+			o.unknown = append(o.unknown, unresolved([]DiskPair{p}, prog)...)
+			o.answered = true
+			continue
+		default:
+			fe := FromECS(apiResetDisk, err)
+			step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+			if fe.RequestID != "" {
+				o.requestIDs = append(o.requestIDs, fe.RequestID)
+			}
+			o.progress = append(o.progress, progressFor(p, StatusFailed, fe.Code, fe.Message))
+			if o.firstErr == nil {
+				o.firstErr = fe
+			}
+			if len(batch) > 1 {
+				o.answered = true // per-disk refusals are per-disk outcomes
+			}
+		}
+		o.steps = append(o.steps, step)
+	}
+	return o
+}
+
+// codeIncorrectInstanceStatus: the instance is not Stopped.
+const codeIncorrectInstanceStatus = "IncorrectInstanceStatus"
+
+// stopsInstanceOf reports whether the plan stops the instance of a disk of batch.
+func (r *run) stopsInstanceOf(batch []DiskPair) bool {
+	for _, p := range batch {
+		if inst := r.diskInstance[p.DiskId]; inst != "" && slices.Contains(r.plan.InstancesToStop, inst) {
+			return true
+		}
+	}
+	return false
+}
+
+// notSent reports pairs left unsent because the deadline came.
+func (r *run) notSent(batch []DiskPair) (o batchOutcome) {
+	fe := &Error{Code: ErrDeadlineExceeded, Message: "not sent: the invocation deadline came first"}
+	o.progress = failedProgress(batch, fe)
+	o.steps = []Step{{Name: "Reset", Target: joinDiskIDs(batch), Outcome: stepSkipped, Code: fe.Code, Message: fe.Message}}
+	o.notSent = true
+	return o
+}
+
+// unknownOutcome asks the guards to read back, without resending, what a
+// reset call that got no answer did.
+func (r *run) unknownOutcome(ctx context.Context, batch []DiskPair, steps []Step) ([]OperationProgress, []Step) {
+	start := r.h.now()
+	got := r.h.resolveUnknown(ctx, r.ecs, r.req.RegionId, batch)
+	prog := alignProgress(batch, got, ErrECSUnreachable, "the reset call got no answer and its outcome could not be read back: check the disk before retrying")
+	reset := 0
+	for _, p := range prog {
+		if p.OperationStatus == OperationStatusSuccess {
+			reset++
+		}
+	}
+	steps = append(steps, Step{Name: "ResolveUnknown", Target: joinDiskIDs(batch), Outcome: StatusSucceeded,
+		Message: fmt.Sprintf("%d of %d disks found reset", reset, len(batch)), DurationMs: r.h.since(start)})
+	return prog, steps
+}
+
+// alignProgress returns one entry per pair: got itself when it has one
+// entry per pair (ECS answers in input order), else got matched by DiskId,
+// with a failed entry (code, msg) for a pair it does not mention.
+func alignProgress(batch []DiskPair, got []OperationProgress, code, msg string) []OperationProgress {
+	if len(got) == len(batch) {
+		return got
+	}
+	byDisk := make(map[string]OperationProgress, len(got))
+	for _, p := range got {
+		byDisk[p.Item("DiskId")] = p
+	}
+	out := make([]OperationProgress, len(batch))
+	for i, p := range batch {
+		if op, ok := byDisk[p.DiskId]; ok {
+			out[i] = op
+		} else {
+			out[i] = progressFor(p, StatusFailed, code, msg)
+		}
+	}
+	return out
+}
+
+// unresolved lists the disks of batch whose progress is not a success.
+func unresolved(batch []DiskPair, prog []OperationProgress) []string {
+	var out []string
+	for i, p := range batch {
+		if prog[i].OperationStatus != OperationStatusSuccess {
+			out = append(out, p.DiskId)
+		}
+	}
+	return out
+}

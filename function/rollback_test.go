@@ -1,0 +1,219 @@
+package function
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPlainRequestUnchanged(t *testing.T) {
+	f := manyFleet(3)
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.opNames(), []string{"ResetDisks"}; !slices.Equal(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	if res.RequestId != "REQ-001" || res.RequestIds != nil {
+		t.Errorf("RequestId = %q, RequestIds = %v; want REQ-001 and none", res.RequestId, res.RequestIds)
+	}
+	if got := res.Plan; got.ResetAPI != apiResetDisks || got.Batches != nil || got.SnapshotGroupId != "" {
+		t.Errorf("Plan = %+v", got)
+	}
+	if got := res.Summary; got != (Summary{Status: StatusSucceeded, Total: 3, Succeeded: 3}) {
+		t.Errorf("Summary = %+v", got)
+	}
+	if res.Disks != nil || res.Backups != nil {
+		t.Errorf("Disks/Backups set without their options: %v %v", res.Disks, res.Backups)
+	}
+}
+
+func TestPlainRefusalIsTheError(t *testing.T) {
+	f := manyFleet(1)
+	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: []DiskPair{{DiskId: "d-nothere", SnapshotId: "s-nothere"}}})
+	var fe *Error
+	if !asErr(err, &fe) || fe.Code != "InvalidDiskId.NotFound" || fe.Result != nil {
+		t.Errorf("error = %#v, want the ECS refusal without a Result", err)
+	}
+}
+
+func TestDryRunCoversThePlan(t *testing.T) {
+	f := stopStartFleet()
+	f.addGroup("ssg-run", "i-run", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, InstanceId: "i-run", Latest: true,
+		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, IdempotencyKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.mutatingNonDry(); len(got) != 0 {
+		t.Errorf("a dry run made mutating calls: %v", got)
+	}
+	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry"}
+	if got := f.opNames(); !slices.Equal(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	p := res.Plan
+	if p.SnapshotGroupId != "ssg-run" || !slices.Equal(p.InstancesToStop, []string{"i-run"}) || !slices.Equal(p.InstancesToStart, []string{"i-run"}) ||
+		!slices.Equal(p.Backups, []string{"d-runsys", "d-rundata"}) || len(p.Pairs) != 2 {
+		t.Errorf("Plan = %+v", p)
+	}
+	if res.Summary.Status != StatusDryRunPassed || !res.Summary.DryRun {
+		t.Errorf("Summary = %+v, want DryRunPassed", res.Summary)
+	}
+	var names []string
+	for _, s := range res.Steps {
+		names = append(names, s.Name+":"+s.Outcome)
+	}
+	for _, w := range []string{"StopInstance:DryRunPassed", "CreateSnapshot:Skipped", "ResetDisks:DryRunPassed", "WaitDisks:Skipped", "StartInstance:Skipped"} {
+		if !slices.Contains(names, w) {
+			t.Errorf("steps %v lack %s", names, w)
+		}
+	}
+	if got := f.instanceStatus("i-run"); got != InstanceStatusRunning {
+		t.Errorf("i-run is %s after a dry run", got)
+	}
+}
+
+func TestDryRunManyBatchesAndModes(t *testing.T) {
+	for _, mode := range []string{"auto", "always"} {
+		t.Run(mode, func(t *testing.T) {
+			f := manyFleet(25)
+			res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, Disk: manyPairs(25), ResetMode: mode, StartInstance: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.mutatingNonDry(); len(got) != 0 {
+				t.Errorf("mutating calls: %v", got)
+			}
+			if res.Summary.Status != StatusDryRunPassed || res.Summary.Total != 25 {
+				t.Errorf("Summary = %+v", res.Summary)
+			}
+			if len(res.Plan.Batches) != 3 {
+				t.Errorf("Plan.Batches = %v", res.Plan.Batches)
+			}
+			if got := f.callsOf("StartInstance"); len(got) != 1 || !got[0].DryRun {
+				t.Errorf("StartInstance calls = %v, want one dry run of the stopped instance", got)
+			}
+		})
+	}
+}
+
+func TestDryRunStopRefusalFailsItsDisks(t *testing.T) {
+	f := stopStartFleet()
+	f.hook = func(c fakeCall) error {
+		if c.Op == "StopInstance" {
+			return apiErr("InstanceLockedForSecurity", 403)
+		}
+		return nil
+	}
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, Disk: pairsOf("d-runsys", "d-stopsys"), StopInstance: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Summary; got.Status != StatusPartiallyFailed || got.Failed != 1 {
+		t.Errorf("Summary = %+v, want d-runsys failed", got)
+	}
+	if got := res.OperationProgressSet.OperationProgress[0].ErrorCode; got != "InstanceLockedForSecurity" {
+		t.Errorf("d-runsys ErrorCode = %q", got)
+	}
+}
+
+func TestEverythingTogether(t *testing.T) {
+	f := stopStartFleet()
+	f.addGroup("ssg-run", "i-run", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run", Latest: true,
+		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, ResetMode: "always", IdempotencyKey: "all-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance", "DescribeInstances*",
+		"CreateSnapshot*", "DescribeSnapshots*", "ResetDisk*", "DescribeDisks*", "StartInstance"}
+	if got := f.opNames(); !slices.Equal(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	if res.Summary.Status != StatusSucceeded || res.Plan.ResetAPI != apiResetDisk || len(res.Backups) != 2 || len(res.Disks) != 2 {
+		t.Errorf("result = %+v", res)
+	}
+	for _, s := range res.Steps {
+		if s.Outcome == StatusFailed {
+			t.Errorf("failed step %+v", s)
+		}
+	}
+	// The same key again: nothing is reset twice.
+	f2calls := f.count("ResetDisk")
+	res2, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run", Latest: true,
+		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, ResetMode: "always", IdempotencyKey: "all-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Summary.Status != StatusDuplicate || f.count("ResetDisk") != f2calls || f.count("CreateSnapshot") != 2 {
+		t.Errorf("second delivery: Summary = %+v, %d ResetDisk, %d CreateSnapshot; want Duplicate and nothing done", res2.Summary, f.count("ResetDisk"), f.count("CreateSnapshot"))
+	}
+}
+
+func TestStepsRecordEveryCall(t *testing.T) {
+	f := stopStartFleet()
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range res.Steps {
+		names = append(names, s.Name)
+		if s.Outcome == "" {
+			t.Errorf("step %+v has no outcome", s)
+		}
+	}
+	want := []string{"DescribeDisks", "DescribeInstances", "StopInstance", "WaitInstancesStopped", "ResetDisks", "WaitDisks", "StartInstance"}
+	if !slices.Equal(names, want) {
+		t.Errorf("steps = %v, want %v", names, want)
+	}
+	if s := res.Steps[4]; s.RequestId == "" || s.Target != "d-runsys" {
+		t.Errorf("ResetDisks step = %+v", s)
+	}
+}
+
+func TestCancelledBeforeStart(t *testing.T) {
+	f := manyFleet(1)
+	clock := newFakeClock()
+	ctx, cancel := context.WithCancel(rollbackCtx(t, clock))
+	cancel()
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: manyPairs(1)})
+	var fe *Error
+	if !asErr(err, &fe) || fe.Code != ErrDeadlineExceeded || fe.Result == nil {
+		t.Fatalf("error = %v, want DeadlineExceeded with a Result", err)
+	}
+	if got := f.mutatingNonDry(); len(got) != 0 {
+		t.Errorf("mutating calls after the deadline: %v", got)
+	}
+	if !strings.Contains(fe.Message, "deadline") {
+		t.Errorf("message %q", fe.Message)
+	}
+}
+
+func TestPartialDuplicates(t *testing.T) {
+	f := manyFleet(3)
+	if _, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(2), IdempotencyKey: "k-1"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3), IdempotencyKey: "k-1", Wait: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := f.callsOf("ResetDisks")
+	if len(calls) != 2 || calls[1].Target != "d-many0002" {
+		t.Errorf("ResetDisks calls = %v, want the second for d-many0002 only", calls)
+	}
+	if got := progressDisks(res.OperationProgressSet); !slices.Equal(got, manyDisks(3)) {
+		t.Errorf("progress = %v, want all three in input order", got)
+	}
+	if res.Summary.Status != StatusSucceeded || !strings.Contains(res.Summary.Message, "2 disks were already reset") {
+		t.Errorf("Summary = %+v", res.Summary)
+	}
+	if len(res.Disks) != 1 || res.Disks[0].DiskId != "d-many0002" {
+		t.Errorf("Disks = %v, want only the disk reset now", res.Disks)
+	}
+}

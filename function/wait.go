@@ -1,0 +1,171 @@
+package function
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Polling limits. One poll is one Describe call for all the resources
+// waited for, so a wait costs at most one call per interval: 500 ms growing
+// by half to 5 s gives about 16 calls in the first minute and 12 a minute
+// after, well under the 60 a minute budget of one invocation.
+const (
+	pollInitial = 500 * time.Millisecond
+	pollMax     = 5 * time.Second
+	// pollMaxWait bounds a wait whose context has no deadline (FC always
+	// sets one; this only keeps a misused Rollback from hanging).
+	pollMaxWait = 10 * time.Minute
+	// pollMarginMin/Max bound the time left for answering after a wait
+	// gives up: 5% of the time remaining when the wait starts.
+	pollMarginMin = 100 * time.Millisecond
+	pollMarginMax = 1500 * time.Millisecond
+	// pollMinSleep: a wait does not sleep less than this before a poll.
+	pollMinSleep = 20 * time.Millisecond
+	// pollMaxFailures consecutive failed polls end a wait with the error.
+	pollMaxFailures = 3
+)
+
+// waiter polls with backoff and stops before the context's deadline. Its
+// clock and sleep are fields so tests run waits instantly and exactly.
+type waiter struct {
+	sleep   func(ctx context.Context, d time.Duration) error
+	now     func() time.Time
+	initial time.Duration
+	max     time.Duration
+}
+
+// realWaiter sleeps on timers and reads the wall clock.
+func realWaiter() *waiter {
+	return &waiter{sleep: sleepCtx, now: time.Now, initial: pollInitial, max: pollMax}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+type waiterKey struct{}
+
+// withWaiter makes Rollback poll with w (tests inject a fake clock this way,
+// without a field on Handler and without global state).
+func withWaiter(ctx context.Context, w *waiter) context.Context {
+	return context.WithValue(ctx, waiterKey{}, w)
+}
+
+func waiterFrom(ctx context.Context) *waiter {
+	if w, ok := ctx.Value(waiterKey{}).(*waiter); ok && w != nil {
+		return w
+	}
+	return realWaiter()
+}
+
+// pollResult says how a wait ended.
+type pollResult struct {
+	done  bool          // check reported done
+	polls int           // checks made
+	err   error         // the last error, when pollMaxFailures checks failed in a row
+	spent time.Duration // on the waiter's clock
+}
+
+// poll sleeps, then calls check, with growing intervals, until check
+// reports done, pollMaxFailures checks in a row fail, or the next check
+// would come too close to the deadline (then done is false and err nil: the
+// caller decides what an unfinished wait means). It never outlives ctx.
+func (w *waiter) poll(ctx context.Context, check func(ctx context.Context) (bool, error)) pollResult {
+	start := w.now()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = start.Add(pollMaxWait)
+	}
+	margin := min(max(deadline.Sub(start)/20, pollMarginMin), pollMarginMax)
+	stopAt := deadline.Add(-margin)
+	interval := w.initial
+	var res pollResult
+	failures := 0
+	for {
+		left := stopAt.Sub(w.now())
+		if left < pollMinSleep || ctx.Err() != nil {
+			break
+		}
+		if err := w.sleep(ctx, min(interval, left)); err != nil {
+			break
+		}
+		res.polls++
+		done, err := check(ctx)
+		switch {
+		case err != nil:
+			failures++
+			if failures >= pollMaxFailures {
+				res.err = err
+				res.spent = w.now().Sub(start)
+				return res
+			}
+			interval = w.max // a failing API (often throttling) gets the longest pause
+			continue
+		case done:
+			res.done = true
+			res.spent = w.now().Sub(start)
+			return res
+		}
+		failures = 0
+		interval = min(interval*3/2, w.max)
+	}
+	res.spent = w.now().Sub(start)
+	return res
+}
+
+// waitDisks polls DescribeDisks (one call per poll for all disks) until
+// every one of diskIDs has been seen and none is ReIniting. A disk missing
+// from an answer is not taken as done (a short page must not end the wait
+// early). It returns each disk's last seen status ("Unknown" if never seen)
+// in the order given, and the disks not seen out of ReIniting.
+func (r *run) waitDisks(ctx context.Context, diskIDs []string) (outcomes []DiskOutcome, pending []string, err error) {
+	status := make(map[string]string, len(diskIDs))
+	start := r.h.now()
+	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
+		disks, err := r.ecs.DescribeDisks(ctx, r.req.RegionId, diskIDs)
+		if err != nil {
+			return false, err
+		}
+		for _, d := range disks {
+			if slices.Contains(diskIDs, d.DiskId) {
+				status[d.DiskId] = d.Status
+			}
+		}
+		for _, id := range diskIDs {
+			if st := status[id]; st == "" || st == DiskStatusReIniting {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	for _, id := range diskIDs {
+		st := firstNonEmpty(status[id], "Unknown")
+		outcomes = append(outcomes, DiskOutcome{DiskId: id, Status: st})
+		if st == DiskStatusReIniting || st == "Unknown" {
+			pending = append(pending, id)
+		}
+	}
+	step := Step{Name: "WaitDisks", Target: strings.Join(diskIDs, ","), DurationMs: r.h.since(start)}
+	switch {
+	case pr.done:
+		step.Outcome, step.Message = StatusSucceeded, fmt.Sprintf("every disk left ReIniting (%d DescribeDisks calls)", pr.polls)
+	case pr.err != nil:
+		fe := FromECS("DescribeDisks", pr.err)
+		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fmt.Sprintf("gave up after %d DescribeDisks calls: %s", pr.polls, fe.Message), fe.RequestID
+		err = fe
+	default:
+		step.Outcome, step.Code, step.Message = StatusInProgress, ErrDeadlineExceeded, fmt.Sprintf("stopped before the deadline after %d DescribeDisks calls; not seen out of ReIniting: %s", pr.polls, strings.Join(pending, ", "))
+	}
+	r.step(step)
+	return outcomes, pending, err
+}

@@ -1,0 +1,78 @@
+// Command main is the ecs-disk-rollback function for Alibaba Cloud Function
+// Compute (FC 3.0, Go runtime). It only wires things together: the handler
+// lives in package function, the ECS SDK adapter in package ecsclient.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/ecsclient"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+)
+
+func main() {
+	reexecWithoutSDKDebug()
+	fc.Start(newHandler(os.Getenv).Invoke)
+}
+
+// newHandler builds the handler from the environment. A configuration
+// error does not stop the process (FC would only see a crash loop): every
+// invocation reports it instead.
+func newHandler(getenv func(string) string) *function.Handler {
+	cfg, err := function.ConfigFromEnv(getenv)
+	ecsCfg, ecsErr := ecsclient.ConfigFromEnv(getenv)
+	if err == nil {
+		err = ecsErr
+	}
+	return &function.Handler{
+		Connector: ecsclient.New(ecsCfg),
+		Config:    cfg,
+		EnvCredentials: function.Credentials{
+			AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+			AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+			SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+		},
+		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)})),
+		ConfigErr: err,
+	}
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// reexecWithoutSDKDebug: with DEBUG=sdk the ECS SDK prints every signed
+// request URL, AccessKeyId and SecurityToken included, to stdout — i.e. into
+// the function's logs. The SDK reads DEBUG once, in its package init, before
+// main runs, so the only reliable cure is to restart the process without it.
+func reexecWithoutSDKDebug() {
+	parts := strings.Split(os.Getenv("DEBUG"), ",")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "sdk" {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == len(parts) {
+		return
+	}
+	os.Setenv("DEBUG", strings.Join(kept, ","))
+	fmt.Fprintln(os.Stderr, "ecs-disk-rollback: DEBUG=sdk ignored: it would log credentials")
+	exe, err := os.Executable()
+	if err == nil {
+		err = syscall.Exec(exe, os.Args, os.Environ())
+	}
+	// Exec failed: refuse to run with credential logging on.
+	fmt.Fprintln(os.Stderr, "ecs-disk-rollback: cannot restart without DEBUG=sdk:", err)
+	os.Exit(1)
+}
