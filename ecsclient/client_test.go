@@ -557,3 +557,27 @@ func TestClassifier(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPSOverride(t *testing.T) {
+	f := newFake(t, func(n int, q url.Values) (int, any) { return 200, ok(nil) })
+	f.srv.Close()
+	srv := httptestTLS(t, f)
+	c := New(Config{Endpoint: srv.URL, Retry: fastRetry()})
+	c.transport = srv.Client().Transport // trusts the test certificate
+	e := connect(t, c)
+	if _, err := e.ResetDisk(context.Background(), function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "d", SnapshotID: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.count("ResetDisk") != 1 {
+		t.Error("not served over TLS")
+	}
+	// Without the test CA the shared transport refuses the certificate:
+	// nothing is sent, and the error is not retried forever.
+	c2 := New(Config{Endpoint: srv.URL, Retry: fastRetry()})
+	_, err := connect(t, c2).ResetDisk(context.Background(), function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "d", SnapshotID: "s"})
+	var te *function.TransportError
+	if !errors.As(err, &te) || te.Sent {
+		t.Fatalf("%#v", err)
+	}
+	assertClean(t, te.Message)
+}

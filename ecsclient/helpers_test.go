@@ -100,3 +100,9 @@ func connect(t *testing.T, c *Connector) *Client {
 func newTestConnector(endpoint string) *Connector {
 	return New(Config{Endpoint: endpoint, Retry: fastRetry(), ConnectTimeout: 2 * time.Second})
 }
+
+func httptestTLS(t *testing.T, f *fakeECS) *httptest.Server {
+	srv := httptest.NewTLSServer(f.srv.Config.Handler)
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -45,9 +45,19 @@ func quickPolicy() retry.Policy {
 	return retry.Policy{MaxAttempts: 4, Backoff: retry.ConstantBackoff(time.Millisecond), MinAttemptTime: -1}
 }
 
+// newConnector returns a Connector whose idle connections are closed before
+// the emulator shuts down (cleanups run last-in first-out): an idle
+// connection the server never saw a request on would otherwise hold
+// http.Server.Shutdown for its 2 s grace period.
+func newConnector(t *testing.T, cfg ecsclient.Config) *ecsclient.Connector {
+	c := ecsclient.New(cfg)
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
 func emuClient(t *testing.T, s *ecsemu.Server, creds function.Credentials) function.ECS {
 	t.Helper()
-	e, err := ecsclient.New(ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()}).Connect(context.Background(), creds)
+	e, err := newConnector(t, ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()}).Connect(context.Background(), creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +342,7 @@ func TestEmuFaults(t *testing.T) {
 		_ = s.SetFaults(ecsemu.FaultRule{Action: "ResetDisk", Kind: ecsemu.FaultLatency, Latency: 5 * time.Second})
 		dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
-		e, _ := ecsclient.New(ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()}).Connect(dctx, emuCreds)
+		e, _ := newConnector(t, ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()}).Connect(dctx, emuCreds)
 		start := time.Now()
 		_, err := e.ResetDisk(context.Background(), function.ResetDiskInput{RegionID: region, DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"})
 		var te *function.TransportError
@@ -348,7 +358,7 @@ func TestEmuFaults(t *testing.T) {
 		_ = s.SetFaults(ecsemu.FaultRule{Action: "DescribeDisks", Kind: ecsemu.FaultUnavailable})
 		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
-		e, _ := ecsclient.New(ecsclient.Config{Endpoint: s.URL(), Retry: retry.Policy{MaxAttempts: 50}}).Connect(dctx, emuCreds)
+		e, _ := newConnector(t, ecsclient.Config{Endpoint: s.URL(), Retry: retry.Policy{MaxAttempts: 50}}).Connect(dctx, emuCreds)
 		start := time.Now()
 		_, err := e.DescribeDisks(dctx, region, []string{"d-bp1stoppedsys0000000"})
 		var ae *function.APIError
@@ -365,7 +375,7 @@ func TestEmuFaults(t *testing.T) {
 // Connector (one transport). Run with -race.
 func TestEmuConcurrency(t *testing.T) {
 	s := startEmu(t, ecsemu.Options{ResetDuration: -1})
-	conn := ecsclient.New(ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()})
+	conn := newConnector(t, ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()})
 	pairs := []function.DiskPair{
 		{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"},
 		{DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"},

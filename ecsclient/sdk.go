@@ -81,6 +81,9 @@ func (c *Connector) Connect(ctx context.Context, creds function.Credentials) (fu
 	if creds.Empty() {
 		return nil, errors.New("ecsclient: no credentials (AccessKeyID and AccessKeySecret are required)")
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return &Client{conn: c, ctx: ctx, creds: creds}, nil
 }
 
@@ -153,12 +156,11 @@ func call[Req requests.AcsRequest, Resp responses.AcsResponse](ctx context.Conte
 	var out Resp
 	err = retry.Do(ctx, p, func(ctx context.Context, attempt int) error {
 		req, resp := mk()
-		var aerr error
-		aerr = c.attempt(ctx, action, ep, req, resp)
-		if aerr == nil {
-			out = resp
+		if err := c.attempt(ctx, action, ep, req, resp); err != nil {
+			return err
 		}
-		return aerr
+		out = resp
+		return nil
 	})
 	if err == nil {
 		return out, nil

@@ -19,7 +19,7 @@ const (
 
 // codeBackupFailed reports a backup snapshot that ECS marked failed.
 // TODO(lead): promote to ErrBackupFailed in errors.go and FunctionErrorTypes.
-const codeBackupFailed = "BackupFailed"
+const codeBackupFailed = ErrBackupFailed
 
 // backupName is the name of the snapshot taken of disk before a rollback:
 // it starts with a letter and uses only letters, digits and hyphens, as ECS

@@ -10,6 +10,9 @@ import (
 // (the only place that imports the SDK) and tests use fakes. Every method
 // takes the region explicitly because one request may name any region.
 //
+// Implementations must be safe for concurrent use: reset batches run
+// several at a time.
+//
 // Errors returned are *APIError for an answer from ECS (carrying its code,
 // HTTP status and request id) or *TransportError when no answer arrived;
 // neither ever carries credentials.

@@ -32,8 +32,12 @@ const (
 	// ErrSnapshotGroupNotReady: the instance snapshot is not accomplished, or
 	// no accomplished one exists.
 	ErrSnapshotGroupNotReady = "SnapshotGroupNotReady"
-	// ErrInternal: a bug; the message says what.
-	ErrInternal = "InternalError"
+	// ErrBackupFailed: BackupBeforeReset could not take a usable snapshot;
+	// nothing was reset.
+	ErrBackupFailed = "BackupFailed"
+	// ErrInternal: a bug or misconfiguration in the function; the message
+	// says what. (Distinct from ECS's own "InternalError", a 5xx from ECS.)
+	ErrInternal = "FunctionInternalError"
 )
 
 // ThrottlingCodes are the ECS codes that mean "slow down"; flows retry on them.
@@ -43,7 +47,7 @@ var ThrottlingCodes = []string{"Throttling", "Throttling.User", "Throttling.Api"
 // name (ECS codes come on top). The flow definitions are checked against it.
 func FunctionErrorTypes() []string {
 	return []string{ErrValidationFailed, ErrPartialFailure, ErrECSUnreachable, ErrDeadlineExceeded,
-		ErrCredentialsMissing, ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrInternal}
+		ErrCredentialsMissing, ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrBackupFailed, ErrInternal}
 }
 
 // Violation is one broken rule of a request.
@@ -95,7 +99,7 @@ func (e *Error) Status() int {
 		return http.StatusConflict
 	case ErrPartialFailure:
 		return http.StatusMultiStatus
-	case ErrECSUnreachable:
+	case ErrECSUnreachable, ErrBackupFailed:
 		return http.StatusBadGateway
 	case ErrDeadlineExceeded:
 		return http.StatusGatewayTimeout

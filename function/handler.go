@@ -108,7 +108,7 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 		return
 	}
 	attrs := []any{slog.String("fcRequestId", inv.RequestID), slog.String("regionId", req.RegionId),
-		slog.Int("disks", len(req.Disk)), slog.Bool("dryRun", req.DryRun), slog.Int64("durationMs", h.since(start))}
+		slog.Int("disks", plannedDisks(req, res)), slog.Bool("dryRun", req.DryRun), slog.Int64("durationMs", h.since(start))}
 	if res != nil {
 		attrs = append(attrs, slog.String("status", res.Summary.Status), slog.String("ecsRequestId", res.RequestId),
 			slog.Int("succeeded", res.Summary.Succeeded), slog.Int("failed", res.Summary.Failed))
@@ -127,3 +127,12 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 
 // marshalResult encodes a handler answer.
 func marshalResult(v any) (json.RawMessage, error) { return json.Marshal(v) }
+
+// plannedDisks counts the disks a request resolved to (a snapshot-group
+// request names none itself).
+func plannedDisks(req *Request, res *Result) int {
+	if res != nil && res.Plan != nil {
+		return len(res.Plan.Pairs)
+	}
+	return len(req.Disk)
+}

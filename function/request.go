@@ -31,11 +31,11 @@ type Request struct {
 	// SnapshotGroupId rolls back to an instance snapshot (ssg-…) instead of
 	// explicit pairs; DiskIds optionally limits it to some of its disks.
 	SnapshotGroupId string   `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
-	DiskIds         []string `json:"DiskIds,omitempty" validate:"omitempty,max=100,dive,diskid"`
+	DiskIds         []string `json:"DiskIds,omitempty" validate:"excluded_with=Disk,omitempty,max=100,dive,diskid"`
 	// InstanceId with Latest rolls the instance back to its newest
 	// accomplished instance snapshot.
-	InstanceId string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,omitempty,instanceid"`
-	Latest     bool   `json:"Latest,omitempty"`
+	InstanceId string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without=Latest,omitempty,instanceid"`
+	Latest     bool   `json:"Latest,omitempty" validate:"excluded_without=InstanceId,excluded_with=SnapshotGroupId"`
 
 	// StopInstance stops each affected Running instance first (KeepCharging);
 	// StartInstance starts it again once its disks are back.

@@ -268,7 +268,7 @@ func httpError(e *Error, headers map[string]string) *events.HTTPTriggerResponse 
 func httpJSON(status int, v any, headers map[string]string) *events.HTTPTriggerResponse {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"Code":"InternalError","Message":"encoding the answer failed"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"Code":"FunctionInternalError","Message":"encoding the answer failed"}`)
 	}
 	hs := map[string]string{"Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 	for k, v := range headers {
