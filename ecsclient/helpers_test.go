@@ -3,6 +3,8 @@ package ecsclient
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -102,7 +104,9 @@ func newTestConnector(endpoint string) *Connector {
 }
 
 func httptestTLS(t *testing.T, f *fakeECS) *httptest.Server {
-	srv := httptest.NewTLSServer(f.srv.Config.Handler)
+	srv := httptest.NewUnstartedServer(f.srv.Config.Handler)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -79,16 +79,16 @@ func TestRedactForms(t *testing.T) {
 	cases := map[string]string{
 		// the SDK's SignatureDoesNotMatch message (server string to sign)
 		"server string to sign is:POST&%2F&AccessKeyId%3DLTAIkey123%26Action%3DResetDisks%26SecurityToken%3DCAIS%252Btok%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3Dabc-123%26SignatureType%3D%26SignatureVersion%3D1.0": "server string to sign is:POST&%2F&AccessKeyId%3DREDACTED%26Action%3DResetDisks%26SecurityToken%3DREDACTED%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3DREDACTED%26SignatureType%3D%26SignatureVersion%3D1.0",
-		"AccessKeyId=LTAIkey&Signature=abc%2B%3D&SignatureVersion=1.0":          "AccessKeyId=REDACTED&Signature=REDACTED&SignatureVersion=1.0",
-		`{"AccessKeyId":"LTAIkey","SecurityToken": "tok","Other":"x"}`:          `{"AccessKeyId":"REDACTED","SecurityToken": "REDACTED","Other":"x"}`,
+		"AccessKeyId=LTAIkey&Signature=abc%2B%3D&SignatureVersion=1.0":                                                     "AccessKeyId=REDACTED&Signature=REDACTED&SignatureVersion=1.0",
+		`{"AccessKeyId":"LTAIkey","SecurityToken": "tok","Other":"x"}`:                                                     `{"AccessKeyId":"REDACTED","SecurityToken": "REDACTED","Other":"x"}`,
 		"x-acs-security-token: tok123\nAuthorization: ACS3-HMAC-SHA256 Credential=LTAIkey,SignedHeaders=host,Signature=ff": "x-acs-security-token: REDACTED\nAuthorization: REDACTED Credential=REDACTED,SignedHeaders=host,Signature=REDACTED",
-		`Post "https://ecs.cn-hangzhou.aliyuncs.com/?AccessKeyId=LTAIkey&Signature=s": dial tcp: refused`: `Post "ecs.cn-hangzhou.aliyuncs.com": dial tcp: refused`,
-		"SignatureMethod=HMAC-SHA1&MySignature=keep": "SignatureMethod=HMAC-SHA1&MySignature=keep",
+		`Post "https://ecs.cn-hangzhou.aliyuncs.com/?AccessKeyId=LTAIkey&Signature=s": dial tcp: refused`:                  `Post "ecs.cn-hangzhou.aliyuncs.com": dial tcp: refused`,
+		"SignatureMethod=HMAC-SHA1&MySignature=keep":                                                                       "SignatureMethod=HMAC-SHA1&MySignature=keep",
 		"nothing to see": "nothing to see",
-		"twice: AccessKeyId%253DLTAIkey%2526Action%253DX":   "twice: AccessKeyId%253DREDACTED%2526Action%253DX",
-		"Signature=":                                        "Signature=",
-		"signaturenonce=abc accesskeyid=def":                "signaturenonce=REDACTED accesskeyid=REDACTED",
-		`{\"SecurityToken\":\"tok\"}`:                        `{\"SecurityToken\":\"REDACTED\"}`,
+		"twice: AccessKeyId%253DLTAIkey%2526Action%253DX": "twice: AccessKeyId%253DREDACTED%2526Action%253DX",
+		"Signature=":                         "Signature=",
+		"signaturenonce=abc accesskeyid=def": "signaturenonce=REDACTED accesskeyid=REDACTED",
+		`{\"SecurityToken\":\"tok\"}`:        `{\"SecurityToken\":\"REDACTED\"}`,
 	}
 	for in, want := range cases {
 		if got := Redact(in); got != want {

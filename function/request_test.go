@@ -97,7 +97,8 @@ func TestDecodeAndValidate(t *testing.T) {
 		{"trailing data", `{"RegionId":"cn-hangzhou"} {}`, []string{"(event)/json"}},
 		{"group and pairs", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"SnapshotGroupId/excluded_with"}},
 		{"instance without Latest", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000"}`, []string{"InstanceId/excluded_without"}},
-		{"Latest without instance", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_without", "Latest/excluded_with"}}, // both rules break
+		{"Latest without instance", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_without"}},
+		{"Latest with a group", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","InstanceId":"i-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_with"}},
 		{"DiskIds with pairs", `{"RegionId":"cn-hangzhou","DiskIds":["` + okDisk + `"],"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DiskIds/excluded_with"}},
 		{"bad reset mode", `{"RegionId":"cn-hangzhou","ResetMode":"sometimes","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"ResetMode/oneof"}},
 		{"bad idempotency key", `{"RegionId":"cn-hangzhou","IdempotencyKey":"<script>","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"IdempotencyKey/idempotencykey"}},
