@@ -37,7 +37,7 @@ bench: ## run the benchmark harness and rewrite BENCHMARKS.md
 	$(GO) run ./cmd/bench -out BENCHMARKS.md
 
 fuzz: ## run each fuzz target for FUZZTIME (default 20s)
-	@set -e; for pkg in ./function ./events; do \
+	@set -e; for pkg in ./function ./events ./ecsclient; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done

@@ -762,7 +762,7 @@ type inProcessResult struct {
 }
 
 type inProcessPart struct {
-	Func           string
+	Func            string
 	InvokeUs, RawUs float64
 }
 
