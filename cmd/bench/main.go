@@ -347,7 +347,7 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 			rep.Errors["pprof"] = err.Error()
 		}
 		logf("warm path without the runtime API, in process (go test -bench BenchmarkInProcess ./cmd/bench)")
-		if rep.InProcess, err = measureInProcess(root, dir, 3000, 3); err != nil {
+		if rep.InProcess, err = measureInProcess(root, dir, 3000, 5); err != nil {
 			rep.Errors["inprocess"] = err.Error()
 		}
 	}
