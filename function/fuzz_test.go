@@ -95,7 +95,9 @@ func (refusingECS) refuse() error {
 func (r refusingECS) ResetDisks(context.Context, ResetDisksInput) (*ResetDisksOutput, error) {
 	return nil, r.refuse()
 }
-func (r refusingECS) ResetDisk(context.Context, ResetDiskInput) (string, error) { return "", r.refuse() }
+func (r refusingECS) ResetDisk(context.Context, ResetDiskInput) (string, error) {
+	return "", r.refuse()
+}
 func (r refusingECS) DescribeDisks(context.Context, string, []string) ([]Disk, error) {
 	return nil, r.refuse()
 }

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/retry"
 )
 
 // The tags the guards keep on each disk. Keys must not start with "aliyun"
@@ -92,7 +94,7 @@ func guardSettingsFrom(ctx context.Context) guardSettings {
 		s.Nonce = randomNonce
 	}
 	if s.Sleep == nil {
-		s.Sleep = guardSleep
+		s.Sleep = retry.SleepContext
 	}
 	return s
 }
@@ -101,17 +103,6 @@ func randomNonce() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
 	return hex.EncodeToString(b[:])
-}
-
-func guardSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // guardHash is the form an idempotency key is stored in: 16 hex digits of

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/retry"
 )
 
 // Polling limits. One poll is one Describe call for all the resources
@@ -39,18 +41,7 @@ type waiter struct {
 
 // realWaiter sleeps on timers and reads the wall clock.
 func realWaiter() *waiter {
-	return &waiter{sleep: sleepCtx, now: time.Now, initial: pollInitial, max: pollMax}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &waiter{sleep: retry.SleepContext, now: time.Now, initial: pollInitial, max: pollMax}
 }
 
 type waiterKey struct{}

@@ -137,7 +137,7 @@ func (p Policy) WithDefaults() Policy {
 		p.Now = time.Now
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleepCtx
+		p.Sleep = SleepContext
 	}
 	if p.Rand == nil {
 		p.Rand = rand.Float64
@@ -145,7 +145,8 @@ func (p Policy) WithDefaults() Policy {
 	return p
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits d, or until ctx is done (then it returns ctx.Err()).
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -191,10 +191,10 @@ func TestRealSleepHonoursCtx(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if err := sleepCtx(ctx, time.Minute); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+	if err := SleepContext(ctx, time.Minute); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Error(err)
 	}
-	if err := sleepCtx(context.Background(), 0); err != nil {
+	if err := SleepContext(context.Background(), 0); err != nil {
 		t.Error(err)
 	}
 }

@@ -125,7 +125,7 @@ func installPeerNode(root, cacheRoot string, logf func(string, ...any)) (*peerNo
 		start := time.Now()
 		// --ignore-scripts: @alicloud/openapi-core's postinstall only picks
 		// TypeScript typings for Node 10/12; nothing at run time needs it.
-		cmd := exec.Command(npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--ignore-scripts", "--omit=dev", "--loglevel=error")
+		cmd := exec.Command(npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--ignore-scripts", "--omit=dev", "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=30000")
 		cmd.Dir = dir
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -139,10 +139,10 @@ func installPeerNode(root, cacheRoot string, logf func(string, ...any)) (*peerNo
 			if err != nil {
 				return nil, fmt.Errorf("npm install: %v\n%s", err, out.String())
 			}
-		case <-time.After(5 * time.Minute):
+		case <-time.After(3 * time.Minute):
 			_ = cmd.Process.Kill()
 			<-done
-			return nil, fmt.Errorf("npm install took more than 5 minutes")
+			return nil, fmt.Errorf("npm install took more than 3 minutes")
 		}
 		if err := os.WriteFile(marker, nil, 0o644); err != nil {
 			return nil, err

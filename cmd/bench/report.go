@@ -37,7 +37,10 @@ func (rep *report) targets() []target {
 		fn := c.Samples[cFunction].median()
 		sum := c.FloorSum.median()
 		r := ratio(fn, sum)
-		add(target{"cold start vs floors", fmt.Sprintf("%s vs %s = %s", ms(fn), ms(sum), fmtRatio(r)), "≤ 1.2 × (floor-runtime + floor-sdk)", r <= targetColdRatio, false})
+		add(target{"cold start vs floors", fmt.Sprintf("%s vs %s = %s", ms(fn), ms(sum), fmtRatio(r)), "≤ 1.2 × (floor-runtime + floor-sdk, each exec → result)", r <= targetColdRatio, false})
+		strict := c.Samples[cFloorRuntime].median() + c.FloorSDKCall.median()
+		rs := ratio(fn, strict)
+		add(target{"cold start vs strict floor", fmt.Sprintf("%s vs %s = %s", ms(fn), ms(strict), fmtRatio(rs)), "≤ 1.2 × (floor-runtime + floor-sdk's call timed inside main)", rs <= targetColdRatio, false})
 		if p := c.Samples[cPeer]; len(p) > 0 {
 			r := ratio(fn, p.median())
 			add(target{"cold start vs Node peer", fmt.Sprintf("%s vs %s = %s", ms(fn), ms(p.median()), fmtRatio(r)), "far below the peer (≤ 0.5×)", r <= targetPeerRatio, false})
@@ -336,7 +339,7 @@ func (rep *report) cause(figure string) string {
 		fn, fl, fr := rep.Warm[cFunction].median(), rep.Warm[cFloorSDK].median(), rep.Warm[cFloorRuntime].median()
 		return fmt.Sprintf("The function's invocation includes the runtime API round trip that the floor-sdk loop does not: floor-runtime (hello-world) alone takes %s at p50, and floor-runtime + floor-sdk is %s, the function %s of that sum; the remaining %s over floor-sdk is the function's own work per invocation (handler CPU and a new SDK client per invocation).",
 			ms(fr), ms(fr+fl), fmtRatio(ratio(fn, fr+fl)), ms(max(0, fn-fr-fl)))
-	case strings.HasPrefix(figure, "cold start vs floors") && rep.Cold != nil:
+	case strings.HasPrefix(figure, "cold start vs") && rep.Cold != nil:
 		ms0, _, _ := initTotals(rep.Init)
 		ms1, _, _ := initTotals(rep.InitFloor)
 		return fmt.Sprintf("Package initialisation of the function takes %.2f ms against floor-runtime's %.2f ms (see Start-up work).", ms0, ms1)
