@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
@@ -204,5 +205,83 @@ func TestConcurrentInvocations(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestGuardRails(t *testing.T) {
+	t.Run("allow-list refuses an untagged disk", func(t *testing.T) {
+		e := newEnv(t, envOptions{fnEnv: []string{"ALLOWED_DISK_TAG=rollback=allowed"}})
+		fe := e.fail(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap, untagged, untaggedSnap)}))
+		if fe.Type != function.ErrDiskNotAllowed || !strings.Contains(fe.Message, untagged) {
+			t.Fatalf("got %s %q, want DiskNotAllowed naming %s", fe.Type, fe.Message, untagged)
+		}
+		if n := e.calls("ResetDisks", "ResetDisk", "TagResources"); n != 0 {
+			t.Errorf("%d mutating calls, want 0", n)
+		}
+		var res function.Result // the tagged disks alone pass
+		e.ok(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap)}), &res)
+		if res.Summary.Status != function.StatusSucceeded {
+			t.Errorf("summary %+v", res.Summary)
+		}
+	})
+	t.Run("cooldown refuses a second reset", func(t *testing.T) {
+		e := newEnv(t, envOptions{fnEnv: []string{"ROLLBACK_COOLDOWN=1h"}})
+		var res function.Result
+		e.ok(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "change-1"}), &res)
+		time.Sleep(300 * time.Millisecond) // back from ReIniting
+		fe := e.fail(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "change-2"}))
+		if fe.Type != function.ErrCooldownActive || !strings.Contains(fe.Message, sysDisk) {
+			t.Fatalf("got %s %q, want CooldownActive naming %s", fe.Type, fe.Message, sysDisk)
+		}
+		if got := e.ecs.ResetCount(sysDisk); got != 1 {
+			t.Errorf("ResetCount = %d, want 1", got)
+		}
+	})
+	t.Run("a duplicate event resets once", func(t *testing.T) {
+		e := newEnv(t, envOptions{})
+		event := sample(t, "eventbridge-request.json")
+		var req map[string]any
+		_ = jsonUnmarshal(event, &req)
+		req["data"].(map[string]any)["DryRun"] = false
+		event = mustJSON(t, req)
+		var first, second function.Result
+		e.ok(t, event, &first)
+		time.Sleep(300 * time.Millisecond)
+		e.ok(t, event, &second)
+		if first.Summary.Status != function.StatusSucceeded || second.Summary.Status != function.StatusDuplicate {
+			t.Errorf("statuses %q then %q, want Succeeded then Duplicate", first.Summary.Status, second.Summary.Status)
+		}
+		for _, d := range []string{sysDisk, dataDisk} {
+			if got := e.ecs.ResetCount(d); got != 1 {
+				t.Errorf("ResetCount(%s) = %d, want 1", d, got)
+			}
+		}
+	})
+}
+
+func TestOrchestratedRollback(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var res function.Result
+	e.ok(t, mustJSON(t, function.Request{RegionId: region, InstanceId: "i-bp1running0000000000", Latest: true,
+		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true}), &res)
+	if res.Summary.Status != function.StatusSucceeded {
+		t.Fatalf("summary %+v, steps %+v", res.Summary, res.Steps)
+	}
+	if len(res.Backups) != 2 || len(res.Disks) != 2 {
+		t.Errorf("backups %+v, disks %+v: want two of each", res.Backups, res.Disks)
+	}
+	var names []string
+	for _, s := range res.Steps {
+		names = append(names, s.Name)
+	}
+	t.Logf("steps: %v", names)
+	inst, _ := e.ecs.Instance(region, "i-bp1running0000000000")
+	if inst.Status != "Running" && inst.Status != "Starting" {
+		t.Errorf("instance %s, want started again", inst.Status)
+	}
+	for _, d := range []string{"d-bp1runningsys0000000", "d-bp1runningdata000000"} {
+		if got := e.ecs.ResetCount(d); got != 1 {
+			t.Errorf("ResetCount(%s) = %d, want 1", d, got)
+		}
 	}
 }

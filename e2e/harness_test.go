@@ -45,6 +45,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		code = grepSuiteForSecrets()
+	}
 	os.Exit(code)
 }
 
@@ -87,6 +90,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		o.timeout = 30 * time.Second
 	}
 	logs := &syncBuffer{}
+	suiteLogs.add(logs)
 	fs, err := fcruntime.NewServer(fcruntime.Options{
 		Binary:       functionBinary,
 		Env:          append([]string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=100ms", "LOG_LEVEL=debug", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, o.fnEnv...),
@@ -118,6 +122,7 @@ func (e *env) invoke(t *testing.T, event []byte, opts fcruntime.InvokeOptions) *
 	if err != nil {
 		t.Fatalf("invoke: %v\nfunction logs:\n%s", err, e.logs.String())
 	}
+	suiteAnswers.record(res)
 	return res
 }
 
@@ -190,4 +195,62 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Every function log and answer of the suite is kept, and grepped at the
+// end for the credentials the suite uses: no test may leak them.
+var (
+	suiteLogs    logSet
+	suiteAnswers answerSet
+)
+
+type logSet struct {
+	mu   sync.Mutex
+	bufs []*syncBuffer
+}
+
+func (l *logSet) add(b *syncBuffer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bufs = append(l.bufs, b)
+}
+
+type answerSet struct {
+	mu      sync.Mutex
+	answers []string
+}
+
+func (a *answerSet) record(res *fcruntime.Result) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.answers = append(a.answers, string(res.Payload))
+	if res.Error != nil {
+		a.answers = append(a.answers, res.Error.Type+" "+res.Error.Message)
+	}
+}
+
+func grepSuiteForSecrets() int {
+	suiteLogs.mu.Lock()
+	suiteAnswers.mu.Lock()
+	defer suiteLogs.mu.Unlock()
+	defer suiteAnswers.mu.Unlock()
+	texts := append([]string(nil), suiteAnswers.answers...)
+	for _, b := range suiteLogs.bufs {
+		texts = append(texts, b.String())
+	}
+	hits, size := 0, 0
+	for _, s := range texts {
+		size += len(s)
+		for _, secret := range []string{ecsemu.DefaultAccessKeyID, ecsemu.DefaultAccessKeySecret} {
+			if strings.Contains(s, secret) {
+				hits++
+				fmt.Fprintf(os.Stderr, "FAIL: %q leaked in: %.300s\n", secret, s)
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "secrets check: %d answers and %d log streams (%d bytes) grepped for the suite's credentials: %d hits\n", len(suiteAnswers.answers), len(suiteLogs.bufs), size, hits)
+	if hits > 0 {
+		return 1
+	}
+	return 0
 }

@@ -141,7 +141,9 @@ func installPeerNode(root, cacheRoot string, logf func(string, ...any)) (*peerNo
 			}
 		case <-time.After(3 * time.Minute):
 			_ = cmd.Process.Kill()
-			<-done
+			if err := <-done; err != nil {
+				return nil, fmt.Errorf("npm install took more than 3 minutes (killed: %v)", err)
+			}
 			return nil, fmt.Errorf("npm install took more than 3 minutes")
 		}
 		if err := os.WriteFile(marker, nil, 0o644); err != nil {

@@ -81,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *root == "" {
 		r, err := moduleRoot()
 		if err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
+			_, _ = fmt.Fprintln(stderr, "bench:", err)
 			return 1
 		}
 		*root = r
@@ -94,12 +94,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	logf := func(format string, a ...any) {
-		fmt.Fprintf(stderr, "bench: "+format+"\n", a...)
+		_, _ = fmt.Fprintf(stderr, "bench: "+format+"\n", a...)
 	}
 	started := time.Now()
 	rep, err := measureAll(cfg, *root, *cache, *fnPkg, *keep, *short, logf)
 	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
 	rep.Elapsed = time.Since(started)
@@ -114,19 +114,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	svg := renderSVG(rep)
 	md := renderMarkdown(rep, svgRel)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
 	if err := os.WriteFile(svgName, svg, 0o644); err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
 	if err := os.WriteFile(*out, md, 0o644); err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	fmt.Fprint(stdout, renderSummary(rep))
-	fmt.Fprintf(stdout, "\nwrote %s and %s in %s\n", *out, svgName, rep.Elapsed.Round(time.Second))
+	_, _ = fmt.Fprint(stdout, renderSummary(rep))
+	_, _ = fmt.Fprintf(stdout, "\nwrote %s and %s in %s\n", *out, svgName, rep.Elapsed.Round(time.Second))
 	return 0
 }
 

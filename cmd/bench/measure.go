@@ -448,7 +448,7 @@ func waitOnce(fnSpec hostSpec, resetDur time.Duration, event []byte) (waitRun, s
 	out, err := invokeOnce(h, event)
 	end := time.Now()
 	if err != nil {
-		return waitRun{}, "", fmt.Errorf("Wait invocation: %v", err)
+		return waitRun{}, "", fmt.Errorf("invocation with Wait: %v", err)
 	}
 	var resetAt time.Time
 	var describes []time.Time
@@ -463,7 +463,7 @@ func waitOnce(fnSpec hostSpec, resetDur time.Duration, event []byte) (waitRun, s
 		}
 	}
 	if resetAt.IsZero() {
-		return waitRun{}, "", fmt.Errorf("Wait invocation made no reset call: %.300s", out.Payload)
+		return waitRun{}, "", fmt.Errorf("the invocation with Wait made no reset call: %.300s", out.Payload)
 	}
 	flip := resetAt.Add(resetDur)
 	if end.Before(flip) || len(describes) == 0 {
@@ -471,7 +471,7 @@ func waitOnce(fnSpec hostSpec, resetDur time.Duration, event []byte) (waitRun, s
 			summaryStatus(out.Payload), ms(flip.Sub(end)), len(describes)), nil
 	}
 	if st := summaryStatus(out.Payload); st != "Succeeded" {
-		return waitRun{}, "", fmt.Errorf("Wait invocation: Summary.Status %q: %.300s", st, out.Payload)
+		return waitRun{}, "", fmt.Errorf("invocation with Wait: Summary.Status %q: %.300s", st, out.Payload)
 	}
 	busiest := 0
 	for i, t := range describes {
@@ -563,7 +563,7 @@ func measureBatching(fnSpec hostSpec, reps, dryReps int) (*batchResult, error) {
 	}{{false, reps}, {true, dryReps}} {
 		want := "Succeeded"
 		ten, thirty := &br.Ten, &br.Thirty
-		var n10, n30 *int = &br.CallsTen, &br.CallsThirty
+		n10, n30 := &br.CallsTen, &br.CallsThirty
 		if mode.dry {
 			want, ten, thirty = "DryRunPassed", &br.DryTen, &br.DryThirty
 			var a, b int
