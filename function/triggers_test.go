@@ -6,65 +6,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/events"
 )
 
-// resetRecorder is an ECS whose ResetDisks succeeds and records its input;
-// any other call fails the test through the embedded nil interface.
-type resetRecorder struct {
-	ECS
-	mu    sync.Mutex
-	calls []ResetDisksInput
-	tags  map[string]map[string]string
-}
-
-var _ ECS = (*resetRecorder)(nil)
-
-func (r *resetRecorder) ResetDisks(_ context.Context, in ResetDisksInput) (*ResetDisksOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, in)
-	if in.DryRun {
-		return nil, &APIError{Code: "DryRunOperation", HTTPStatus: 400, RequestID: "DRY-1", Message: "Request validation has been passed with DryRun flag set."}
-	}
-	out := &ResetDisksOutput{RequestId: "REQ-1"}
-	for _, p := range in.Disks {
-		out.OperationProgressSet.OperationProgress = append(out.OperationProgressSet.OperationProgress, progressFor(p, OperationStatusSuccess, "", ""))
-	}
-	return out, nil
-}
-
-func (r *resetRecorder) ListTagResources(_ context.Context, _, typ string, ids []string) ([]ResourceTag, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []ResourceTag
-	for _, id := range ids {
-		for k, v := range r.tags[id] {
-			out = append(out, ResourceTag{ResourceId: id, ResourceType: typ, TagKey: k, TagValue: v})
-		}
-	}
-	return out, nil
-}
-
-func (r *resetRecorder) TagResources(_ context.Context, _, _ string, ids []string, tags map[string]string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.tags == nil {
-		r.tags = map[string]map[string]string{}
-	}
-	for _, id := range ids {
-		if r.tags[id] == nil {
-			r.tags[id] = map[string]string{}
-		}
-		for k, v := range tags {
-			r.tags[id][k] = v
-		}
-	}
-	return nil
+// fleetFake is the default fleet's i-bp1stopped0000000000 (the instance
+// the sample events name) in the package's fake ECS.
+func fleetFake() *fakeECS {
+	disks := []string{"d-bp1stoppedsys0000000", "d-bp1stoppeddata000000"}
+	return newFakeECS().addInstance("i-bp1stopped0000000000", InstanceStatusStopped, disks...).
+		addGroup("ssg-bp1stopped0000000000", "i-bp1stopped0000000000", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), disks...)
 }
 
 // guard rails are exercised in their own tests; these only route events.
@@ -101,13 +54,14 @@ func TestTriggerRouting(t *testing.T) {
 		{"direct-reset.json", false, 2, ""},
 		{"direct-dryrun.json", true, 2, ""},
 		{"direct-lowercamel.json", true, 2, ""},
-		{"timer-default.json", true, 0, "timer:"},
+		{"cloudflow-task.json", true, 2, "flow:"},
+		{"timer-default.json", true, 2, "timer:"},
 		{"eventbridge-request.json", true, 2, "eb:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			rec := &resetRecorder{}
-			h := newTestHandler(t, rec)
+			fake := fleetFake()
+			h := newTestHandler(t, fake)
 			out, err := h.Handle(t.Context(), Invocation{RequestID: "fc-1"}, testdataEvent(t, tt.file))
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
@@ -116,14 +70,15 @@ func TestTriggerRouting(t *testing.T) {
 			if !ok {
 				t.Fatalf("answer is %T, want *Result", out)
 			}
-			if len(rec.calls) == 0 {
-				t.Fatal("ResetDisks was not called")
+			calls := fake.callsOf("ResetDisks")
+			if len(calls) == 0 {
+				t.Fatalf("ResetDisks was not called: %v", fake.ops())
 			}
-			if got := rec.calls[0].DryRun; got != tt.wantDryRun {
+			if got := calls[0].DryRun; got != tt.wantDryRun {
 				t.Errorf("DryRun = %v, want %v", got, tt.wantDryRun)
 			}
-			if tt.wantDisks > 0 && len(rec.calls[0].Disks) != tt.wantDisks {
-				t.Errorf("disks = %d, want %d", len(rec.calls[0].Disks), tt.wantDisks)
+			if got := len(strings.Split(calls[0].Target, ",")); got != tt.wantDisks {
+				t.Errorf("disks = %d, want %d", got, tt.wantDisks)
 			}
 			if tt.wantKey != "" && (res.Plan == nil || !strings.HasPrefix(res.Plan.IdempotencyKey, tt.wantKey)) {
 				t.Errorf("plan %+v: want an idempotency key starting %q", res.Plan, tt.wantKey)
@@ -203,8 +158,8 @@ func TestHTTPStatuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			rec := &resetRecorder{}
-			h := newTestHandler(t, rec)
+			fake := fleetFake()
+			h := newTestHandler(t, fake)
 			out, err := h.Handle(t.Context(), Invocation{}, testdataEvent(t, tt.file))
 			if err != nil {
 				t.Fatalf("an HTTP trigger must answer with a status, not an error: %v", err)
@@ -223,7 +178,7 @@ func TestHTTPStatuses(t *testing.T) {
 			if tt.wantStatus == 405 && resp.Headers["Allow"] != "POST" {
 				t.Errorf("405 without Allow: POST: %v", resp.Headers)
 			}
-			if tt.wantStatus != 200 && len(rec.calls) != 0 {
+			if tt.wantStatus != 200 && len(fake.ops()) != 0 {
 				t.Errorf("ECS was called for a refused request")
 			}
 		})
@@ -254,8 +209,7 @@ func TestHTTPStatuses(t *testing.T) {
 }
 
 func TestBatchKeepsOrder(t *testing.T) {
-	rec := &resetRecorder{}
-	h := newTestHandler(t, rec)
+	h := newTestHandler(t, fleetFake())
 	out, err := h.Handle(t.Context(), Invocation{}, testdataEvent(t, "eventbridge-batch.json"))
 	if err != nil {
 		t.Fatal(err)
