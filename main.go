@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
@@ -56,21 +55,13 @@ func logLevel(s string) slog.Level {
 // the function's logs. The SDK reads DEBUG once, in its package init, before
 // main runs, so the only reliable cure is to restart the process without it.
 func reexecWithoutSDKDebug() {
-	parts := strings.Split(os.Getenv("DEBUG"), ",")
-	kept := parts[:0]
-	for _, p := range parts {
-		if p != "sdk" {
-			kept = append(kept, p)
-		}
-	}
-	if len(kept) == len(parts) {
+	if !ecsclient.SDKDebugEnabled(os.Getenv) {
 		return
 	}
-	os.Setenv("DEBUG", strings.Join(kept, ","))
 	fmt.Fprintln(os.Stderr, "ecs-disk-rollback: DEBUG=sdk ignored: it would log credentials")
 	exe, err := os.Executable()
 	if err == nil {
-		err = syscall.Exec(exe, os.Args, os.Environ())
+		err = syscall.Exec(exe, os.Args, ecsclient.EnvWithoutSDKDebug(os.Environ()))
 	}
 	// Exec failed: refuse to run with credential logging on.
 	fmt.Fprintln(os.Stderr, "ecs-disk-rollback: cannot restart without DEBUG=sdk:", err)

@@ -99,7 +99,7 @@ func keyBoundary(lower string, at int) bool {
 		}
 	}
 	c := lower[at-1]
-	return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.')
+	return (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' && c != '-' && c != '.'
 }
 
 func valueEnd(lower string, start int) int {

@@ -531,12 +531,6 @@ func (f *fakeECS) ListTagResources(_ context.Context, regionID, resourceType str
 	return out, nil
 }
 
-func (f *fakeECS) diskStatus(id string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.disks[id].Status
-}
-
 func (f *fakeECS) instanceStatus(id string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

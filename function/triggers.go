@@ -218,7 +218,7 @@ func (h *Handler) runHTTP(ctx context.Context, inv Invocation, event []byte) *ev
 	}
 	if ct := he.Header("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return httpError(&Error{Code: "UnsupportedMediaType", Message: "the body must be JSON (Content-Type: application/json)", HTTPStatus: http.StatusUnsupportedMediaType}, nil)
 		}
 	}

@@ -147,7 +147,7 @@ func TestWaitReachesDeadline(t *testing.T) {
 	if got := res.Disks; len(got) != 2 || got[0].Status != DiskStatusReIniting {
 		t.Errorf("Disks = %v, want both ReIniting", got)
 	}
-	if elapsed := clock.now().Sub(time.Now()); elapsed > 30*time.Second {
+	if elapsed := time.Until(clock.now()); elapsed > 30*time.Second {
 		t.Errorf("the fake clock went past the deadline: %v", elapsed)
 	}
 	if n := f.count("DescribeDisks"); n > 30 {

@@ -337,8 +337,19 @@ func (rep *report) cause(figure string) string {
 	switch {
 	case strings.HasPrefix(figure, "warm") && rep.Warm != nil:
 		fn, fl, fr := rep.Warm[cFunction].median(), rep.Warm[cFloorSDK].median(), rep.Warm[cFloorRuntime].median()
-		return fmt.Sprintf("The function's invocation includes the runtime API round trip that the floor-sdk loop does not: floor-runtime (hello-world) alone takes %s at p50, and floor-runtime + floor-sdk is %s, the function %s of that sum; the remaining %s over floor-sdk is the function's own work per invocation (handler CPU and a new SDK client per invocation).",
-			ms(fr), ms(fr+fl), fmtRatio(ratio(fn, fr+fl)), ms(max(0, fn-fr-fl)))
+		msg := fmt.Sprintf("The function's invocation includes the runtime API round trip that the floor-sdk loop does not: floor-runtime (a hello-world) alone takes %s at p50, %s of the floor-sdk call, so no function measured through the runtime emulator can reach 1.10× of the bare call. Against floor-runtime + floor-sdk (%s) the function is %s; the remaining %s is the function's own work per invocation.",
+			ms(fr), fmtRatio(ratio(fr, fl)), ms(fr+fl), fmtRatio(ratio(fn, fr+fl)), ms(max(0, fn-fr-fl)))
+		if ip := rep.InProcess; ip != nil && ip.RawNs > 0 {
+			var parts []string
+			for _, pt := range ip.Parts {
+				if d := pt.InvokeUs - pt.RawUs; d >= 3 && pt.Func != "sdk.(*Client).DoActionWithSigner" {
+					parts = append(parts, fmt.Sprintf("`%s` +%.0f µs", pt.Func, d))
+				}
+			}
+			msg += fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency); the profile attributes it to %s. `sdk/utils.getGID` (inside `sdk/auth.Sign`, for the signature nonce) calls `runtime.Stack`, whose cost grows with the depth of the calling goroutine's stack — the function calls the SDK from much deeper than floor-sdk's `main` loop; `DecodeRequest` and `Validate` are the handler's own decoding (see Handler CPU).",
+				(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
+		}
+		return msg
 	case strings.HasPrefix(figure, "cold start vs") && rep.Cold != nil:
 		ms0, _, _ := initTotals(rep.Init)
 		ms1, _, _ := initTotals(rep.InitFloor)

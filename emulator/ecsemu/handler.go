@@ -295,7 +295,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // the real service writes "&" in Recommend URLs as is
-	b := buf.Bytes()
+	var b []byte
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"Code":"InternalError","Message":"encoding failed"}`)
