@@ -104,6 +104,15 @@ func DecodeRequest(data []byte) (*Request, error) {
 		}
 	}
 	var req Request
+	if len(vs) == 0 {
+		// One pass in the usual case; field by field only to say which
+		// field has the wrong type.
+		b, _ := json.Marshal(canon)
+		if json.Unmarshal(b, &req) == nil {
+			return &req, nil
+		}
+		req = Request{}
+	}
 	for name, raw := range canon {
 		if err := decodeField(&req, name, raw); err != nil {
 			vs = append(vs, Violation{Field: name, Rule: "type", Message: err.Error()})

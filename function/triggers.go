@@ -95,7 +95,7 @@ func (h *Handler) runTimer(ctx context.Context, inv Invocation, event []byte) (*
 // when it holds characters the key format does not allow.
 func keyFrom(source, id string) string {
 	k := source + ":" + id
-	if idempotencyKeyPattern.MatchString(k) {
+	if isIdempotencyKey(k) {
 		return k
 	}
 	sum := sha256.Sum256([]byte(id))

@@ -170,6 +170,9 @@ type report struct {
 	InProcess  *inProcessResult
 	Peer       *peerNode
 	PeerAbsent string // why the Node peer was not measured
+	// SignedWith counts the ECS emulator's verified requests by signature
+	// version over the cold and warm phases (the peer signs with ACS3).
+	SignedWith map[string]int
 	Errors     map[string]string
 }
 
@@ -320,6 +323,12 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 	logf("warm latency: %d rounds × %d invocations per contender", cfg.WarmRounds, cfg.WarmPerRound)
 	if rep.Warm, err = measureWarm(contenders, floor, cfg.WarmRounds, cfg.WarmPerRound, event, logf); err != nil {
 		return nil, fmt.Errorf("warm latency: %w", err)
+	}
+	rep.SignedWith = map[string]int{}
+	for _, r := range es.Requests() {
+		if r.HTTPStatus != 0 && r.Code != "SignatureDoesNotMatch" && r.Code != "IncompleteSignature" {
+			rep.SignedWith[r.SignedWith]++
+		}
 	}
 	for _, c := range contenders {
 		logf("memory: %s, %d invocations (%d concurrent callers for the second half)", c.Name, cfg.MemInvocations, cfg.MemConcurrency)

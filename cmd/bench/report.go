@@ -77,7 +77,8 @@ func (rep *report) targets() []target {
 	if b := rep.Batch; b != nil {
 		r := ratio(b.Thirty.median(), b.Ten.median())
 		rd := ratio(b.DryThirty.median(), b.DryTen.median())
-		add(target{"batching 30 vs 10 disks", fmt.Sprintf("real reset %s vs %s = %s; dry run %s vs %s = %s", ms(b.Thirty.median()), ms(b.Ten.median()), fmtRatio(r), ms(b.DryThirty.median()), ms(b.DryTen.median()), fmtRatio(rd)), "≤ 1.3×", r <= targetBatchRatio && rd <= targetBatchRatio, false})
+		add(target{"batching 30 vs 10 disks", fmt.Sprintf("real reset %s vs %s = %s", ms(b.Thirty.median()), ms(b.Ten.median()), fmtRatio(r)), "≤ 1.3×", r <= targetBatchRatio, false})
+		add(target{"batching, the batches alone (dry run)", fmt.Sprintf("%s vs %s = %s", ms(b.DryThirty.median()), ms(b.DryTen.median()), fmtRatio(rd)), "≤ 1.3×", rd <= targetBatchRatio, false})
 	} else {
 		add(target{"batching 30 vs 10 disks", "not measured: " + rep.Errors["batching"], "≤ 1.3×", false, true})
 	}
@@ -157,6 +158,9 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 	} else {
 		p("| peer-node | not measured in this run: %s | |\n", mdEsc(rep.PeerAbsent))
 	}
+	if n := rep.SignedWith["acs3"]; n > 0 {
+		p("\nThe ECS emulator verified %d ACS3-signed requests (the peer) and %d signature-v1 requests (the Go contenders) during the cold and warm phases.\n", n, rep.SignedWith["v1"])
+	}
 	p("\nThe event is `events/testdata/direct-dryrun.json`'s request: a `ResetDisks` dry run of two disks of the default fleet, which ECS answers `DryRunOperation` (every contender treats that as success).\n\n")
 
 	if c := rep.Cold; c != nil {
@@ -217,7 +221,7 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 		p("\n")
 	}
 
-	p("## Size\n\n| artifact | size | target |\n| --- | --- | --- |\n")
+	p("## Size\n\nMB here and in the memory figures means 2^20 bytes.\n\n| artifact | size | target |\n| --- | --- | --- |\n")
 	p("| function binary (stripped, static) | %s (%d bytes) | ≤ 12 MB |\n", mib(rep.Sizes.Function), rep.Sizes.Function)
 	p("| function.zip (%s) | %s (%d bytes) | ≤ 5 MB |\n", mdEsc(rep.Sizes.ZipHow), mib(rep.Sizes.FunctionZip), rep.Sizes.FunctionZip)
 	p("| floor-runtime / floor-sdk | %s / %s | |\n\n", mib(rep.Sizes.FloorRuntime), mib(rep.Sizes.FloorSDK))
