@@ -318,6 +318,7 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 		p("\n")
 	}
 
+	p("What earlier runs found and what was changed because of it, with the figures before and after: [bench/CHANGES.md](bench/CHANGES.md).\n\n")
 	p("## Reproduce\n\n```sh\nmake bench                                   # go run ./cmd/bench -out BENCHMARKS.md\ngo run ./cmd/bench -no-node -out /tmp/b.md    # without the Node peer\ngo run ./cmd/bench -short -out /tmp/b.md      # the tiny run the tests use\n```\n\n")
 	p("Needs Go; the Node peer also needs `node` and `npm` (its pinned SDK is installed once into the user cache directory; without npm the peer is reported as not measured). ")
 	p("Everything stays on loopback; every loop is bounded (%d cold rounds, %d×%d warm invocations per contender, %d invocations for memory).\n", rep.Config.ColdRounds, rep.Config.WarmRounds, rep.Config.WarmPerRound, rep.Config.MemInvocations)
