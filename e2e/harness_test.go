@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -55,7 +54,7 @@ func TestMain(m *testing.M) {
 type env struct {
 	ecs  *ecsemu.Server
 	fc   *fcruntime.Server
-	logs *syncBuffer
+	logs *fcruntime.LogBuffer
 }
 
 type envOptions struct {
@@ -89,7 +88,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.timeout == 0 {
 		o.timeout = 30 * time.Second
 	}
-	logs := &syncBuffer{}
+	logs := &fcruntime.LogBuffer{}
 	suiteLogs.add(logs)
 	fs, err := fcruntime.NewServer(fcruntime.Options{
 		Binary:       functionBinary,
@@ -179,24 +178,6 @@ func (e *env) calls(actions ...string) int {
 	return n
 }
 
-// syncBuffer collects the function's logs from two pipes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Every function log and answer of the suite is kept, and grepped at the
 // end for the credentials the suite uses: no test may leak them.
 var (
@@ -206,10 +187,10 @@ var (
 
 type logSet struct {
 	mu   sync.Mutex
-	bufs []*syncBuffer
+	bufs []*fcruntime.LogBuffer
 }
 
-func (l *logSet) add(b *syncBuffer) {
+func (l *logSet) add(b *fcruntime.LogBuffer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.bufs = append(l.bufs, b)

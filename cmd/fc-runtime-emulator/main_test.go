@@ -13,9 +13,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
 )
 
 // testfn is emulator/fcruntime/testdata/testfn, built once by TestMain.
@@ -40,23 +41,6 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // writeEvent puts an event in a temp file and returns its path.
@@ -136,7 +120,7 @@ func TestEventMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr fcruntime.LogBuffer
 			args := append([]string{"-binary", testfn}, tt.args...)
 			code := run(context.Background(), args, strings.NewReader(tt.stdin), &stdout, &stderr)
 			if got, want := code, tt.wantCode; got != want {
@@ -180,7 +164,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr fcruntime.LogBuffer
 			code := run(context.Background(), tt.args, strings.NewReader("{}"), &stdout, &stderr)
 			if got, want := code, tt.wantCode; got != want {
 				t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr.String())
@@ -195,7 +179,7 @@ func TestUsageErrors(t *testing.T) {
 func TestListenMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr fcruntime.LogBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-binary", testfn, "-listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)

@@ -1,14 +1,12 @@
 package fcruntime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 )
@@ -37,25 +35,6 @@ func buildAndRun(m *testing.M) int {
 	return m.Run()
 }
 
-// syncBuffer collects the function's logs; the process writes while the
-// test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // seen mirrors testdata/testfn's answer.
 type seen struct {
 	RequestID       string          `json:"requestId"`
@@ -79,9 +58,9 @@ type seen struct {
 }
 
 // start runs testfn under a Server that is closed when the test ends.
-func start(t *testing.T, opts Options) (*Server, *syncBuffer) {
+func start(t *testing.T, opts Options) (*Server, *LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &LogBuffer{}
 	if opts.Binary == "" {
 		opts.Binary = testfnBinary
 	}

@@ -370,7 +370,7 @@ func TestNewServerFailures(t *testing.T) {
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	base := runtime.NumGoroutine()
-	logs := &syncBuffer{}
+	logs := &LogBuffer{}
 	s, err := NewServer(Options{Binary: testfnBinary, Stdout: logs, Stderr: logs})
 	if err != nil {
 		t.Fatal(err)
