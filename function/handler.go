@@ -74,8 +74,11 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Resul
 	}
 	if err != nil && ctx.Err() != nil {
 		var fe *Error
-		if !errors.As(err, &fe) || fe.Code == ErrECSUnreachable || fe.Code == ErrInternal {
+		if !errors.As(err, &fe) {
 			return nil, &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the rollback finished: " + err.Error(), cause: err}
+		}
+		if fe.Code == ErrECSUnreachable || fe.Code == ErrInternal {
+			return nil, &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the rollback finished: " + err.Error(), RequestID: fe.RequestID, Result: fe.Result, cause: err}
 		}
 	}
 	return res, err
