@@ -39,5 +39,17 @@ func ToFCError(err error) error {
 	if !errors.As(err, &fe) {
 		fe = &Error{Code: ErrInternal, Message: err.Error()}
 	}
-	return messages.InvokeResponse_Error{Type: fe.Code, Message: fe.Error()}
+	msg := fe.Error()
+	if fe.Result != nil {
+		// What was done before the failure travels in the message: FC's
+		// error has no other field, and callers must see which disks were
+		// reset (e.g. a PartialFailure caught by a CloudFlow Catch).
+		if b, err := json.Marshal(struct {
+			Summary              Summary              `json:"Summary"`
+			OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
+		}{fe.Result.Summary, fe.Result.OperationProgressSet}); err == nil {
+			msg += "; result: " + string(b)
+		}
+	}
+	return messages.InvokeResponse_Error{Type: fe.Code, Message: msg}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/fc-runtime-go-sdk/fc/messages"
+
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/events"
 )
 
@@ -223,5 +225,20 @@ func TestBatchKeepsOrder(t *testing.T) {
 	}
 	if got[1].Result == nil || got[1].Result.Summary.Status != StatusNothingToDo {
 		t.Errorf("second (OK alarm) outcome = %+v, want NothingToDo", got[1])
+	}
+}
+
+func TestFCErrorCarriesTheResult(t *testing.T) {
+	res := &Result{Summary: Summary{Status: StatusPartiallyFailed, Total: 2, Succeeded: 1, Failed: 1},
+		OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{progressFor(DiskPair{DiskId: "d-aaaa", SnapshotId: "s-aaaa"}, OperationStatusSuccess, "", "")}}}
+	fcErr, ok := ToFCError(&Error{Code: ErrPartialFailure, Message: "1 of 2 disks were not reset", Result: res}).(messages.InvokeResponse_Error)
+	if !ok || fcErr.Type != ErrPartialFailure {
+		t.Fatalf("got %#v, want an InvokeResponse_Error of type PartialFailure", fcErr)
+	}
+	got := fcErr.Message
+	for _, want := range []string{"1 of 2 disks", `"Status":"PartiallyFailed"`, `"Value":"d-aaaa"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("FC error %q lacks %q", got, want)
+		}
 	}
 }
