@@ -92,7 +92,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	suiteLogs.add(logs)
 	fs, err := fcruntime.NewServer(fcruntime.Options{
 		Binary:       functionBinary,
-		Env:          append([]string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=100ms", "LOG_LEVEL=debug", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, o.fnEnv...),
+		Env:          append([]string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=300ms", "LOG_LEVEL=debug", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, o.fnEnv...),
 		FunctionName: "ecs-disk-rollback",
 		Region:       "cn-hangzhou",
 		Timeout:      o.timeout,
