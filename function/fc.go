@@ -24,7 +24,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte) (json.RawMessage, er
 	if err != nil {
 		return nil, ToFCError(err)
 	}
-	b, err := marshalResult(out)
+	b, err := json.Marshal(out)
 	if err != nil {
 		return nil, ToFCError(&Error{Code: ErrInternal, Message: "encoding the result: " + err.Error()})
 	}

@@ -2,7 +2,6 @@ package function
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -127,9 +126,6 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 	}
 	h.Logger.InfoContext(ctx, "rollback done", attrs...)
 }
-
-// marshalResult encodes a handler answer.
-func marshalResult(v any) (json.RawMessage, error) { return json.Marshal(v) }
 
 // plannedDisks counts the disks a request resolved to (a snapshot-group
 // request names none itself).

@@ -2,6 +2,7 @@ package function
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -165,7 +166,7 @@ func decodeField(req *Request, name string, raw json.RawMessage) error {
 	b, _ := json.Marshal(wrapper)
 	if err := json.Unmarshal(b, req); err != nil {
 		var te *json.UnmarshalTypeError
-		if asTypeError(err, &te) {
+		if errors.As(err, &te) {
 			return fmt.Errorf("must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
 		}
 		return fmt.Errorf("cannot be decoded: %s", jsonProblem(err))

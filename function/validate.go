@@ -218,8 +218,6 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
-func asTypeError(err error, target **json.UnmarshalTypeError) bool { return errors.As(err, target) }
-
 // jsonKind names a Go kind the way a JSON author would.
 func jsonKind(kind string) string {
 	switch kind {

@@ -22,19 +22,6 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// output is one invocation's line(s) on stdout in -event mode.
-type output struct {
-	RequestID  string          `json:"requestId"`
-	DurationMs int64           `json:"durationMs"`
-	Result     json.RawMessage `json:"result,omitempty"`
-	Error      *outputError    `json:"error,omitempty"`
-}
-
-type outputError struct {
-	ErrorType    string `json:"errorType"`
-	ErrorMessage string `json:"errorMessage"`
-}
-
 // run is main without the process: it returns the exit code (0 all good,
 // 1 a failed invocation or a runtime failure, 2 bad usage).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -124,14 +111,10 @@ func invokeAll(ctx context.Context, s *fcruntime.Server, events [][]byte, retry 
 			fmt.Fprintln(stderr, "fc-runtime-emulator: invoke:", err)
 			return 1
 		}
-		out := output{RequestID: res.RequestID, DurationMs: res.Duration.Milliseconds()}
 		if res.Error != nil {
 			code = 1
-			out.Error = &outputError{ErrorType: res.Error.Type, ErrorMessage: res.Error.Message}
-		} else {
-			out.Result = asJSON(res.Payload)
 		}
-		b, _ := json.MarshalIndent(out, "", "  ")
+		b, _ := json.MarshalIndent(res.Report(), "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 		if err != nil {
 			fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
@@ -139,19 +122,6 @@ func invokeAll(ctx context.Context, s *fcruntime.Server, events [][]byte, retry 
 		}
 	}
 	return code
-}
-
-// asJSON keeps a JSON payload as is and quotes anything else, so the line
-// printed is always valid JSON.
-func asJSON(p []byte) json.RawMessage {
-	if len(p) == 0 {
-		return json.RawMessage("null")
-	}
-	if json.Valid(p) {
-		return json.RawMessage(p)
-	}
-	b, _ := json.Marshal(string(p))
-	return b
 }
 
 // serve runs the invoke API until ctx is done (0) or the function dies (1).

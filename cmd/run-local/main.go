@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -99,18 +98,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "run-local: invoke:", err)
 			return 1
 		}
-		out := map[string]any{"event": path, "requestId": res.RequestID, "durationMs": res.Duration.Milliseconds()}
-		switch {
-		case res.Error != nil:
-			failed = true
-			out["error"] = map[string]string{"errorType": res.Error.Type, "errorMessage": res.Error.Message}
-		case res.TimedOut:
-			failed = true
-			out["error"] = map[string]string{"errorType": "FunctionTimeout"}
-		default:
-			out["result"] = json.RawMessage(res.Payload)
-		}
-		b, err := json.MarshalIndent(out, "", "  ")
+		rep := res.Report() // a timeout is an error too
+		rep.Event = path
+		failed = failed || rep.Error != nil
+		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			fmt.Fprintln(stderr, "run-local:", err)
 			return 1
@@ -122,5 +113,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
-var _ = errors.New
