@@ -37,10 +37,12 @@ func serverRefused(ae *function.APIError) bool {
 //
 //   - reads retry throttling, 5xx and every transport error (a timeout costs
 //     more retry quota);
-//   - mutating calls retry throttling and 5xx (the server refused and did
-//     not act) and a transport error whose request was never written
-//     (Sent=false). A mutating request that was sent but got no answer is
-//     NOT retried: the caller gets TransportError{Sent: true} and decides.
+//   - mutating calls retry throttling (the server refused and did not act)
+//     and a transport error whose request was never written (Sent=false).
+//     A 5xx is NOT retried: a server can act and still answer 500, so the
+//     caller gets the APIError and reads back what happened; nor is a
+//     request that was sent but got no answer: the caller gets
+//     TransportError{Sent: true} and decides.
 //
 // Everything else (4xx such as DryRunOperation, IncorrectInstanceStatus,
 // InvalidDiskId.NotFound) is final.
@@ -48,7 +50,10 @@ func classifier(kind callKind) retry.Classifier {
 	return func(err error) retry.Decision {
 		var ae *function.APIError
 		if errors.As(err, &ae) {
-			if serverRefused(ae) {
+			switch {
+			case kind == mutating && ae.HTTPStatus >= 500: // even ServiceUnavailable
+				return retry.NoRetry
+			case serverRefused(ae):
 				return retry.Retry
 			}
 			return retry.NoRetry

@@ -169,13 +169,15 @@ func TestRetryByCallKind(t *testing.T) {
 	}
 	cases := []tc{
 		{"reset throttled twice", []string{"Throttling.User", "Throttling"}, reset, "ResetDisks", 3, ""},
-		{"reset 500 then ok", []string{"InternalError"}, reset, "ResetDisks", 2, ""},
-		{"reset 503 x3", []string{"ServiceUnavailable", "ServiceUnavailable", "ServiceUnavailable"}, reset, "ResetDisks", 3, "ServiceUnavailable"},
+		// A 5xx to a mutating call is final: ECS may have acted.
+		{"reset 500 not retried", []string{"InternalError"}, reset, "ResetDisks", 1, "InternalError"},
+		{"reset 503 not retried", []string{"ServiceUnavailable", "ServiceUnavailable", "ServiceUnavailable"}, reset, "ResetDisks", 1, "ServiceUnavailable"},
 		{"reset 403 final", []string{"IncorrectInstanceStatus"}, reset, "ResetDisks", 1, "IncorrectInstanceStatus"},
 		{"dry run is an APIError", []string{"DryRunOperation"}, reset, "ResetDisks", 1, "DryRunOperation"},
 		{"describe throttled", []string{"Throttling.Api"}, describe, "DescribeDisks", 2, ""},
 		{"describe 404 final", []string{"InvalidRegionId.NotFound"}, describe, "DescribeDisks", 1, "InvalidRegionId.NotFound"},
-		{"stop 500", []string{"InternalError"}, stop, "StopInstance", 2, ""},
+		{"stop 500 not retried", []string{"InternalError"}, stop, "StopInstance", 1, "InternalError"},
+		{"describe 500 retried", []string{"InternalError"}, describe, "DescribeDisks", 2, ""},
 	}
 	status := map[string]int{"Throttling.User": 400, "Throttling": 400, "Throttling.Api": 400, "InternalError": 500, "ServiceUnavailable": 503,
 		"IncorrectInstanceStatus": 403, "DryRunOperation": 400, "InvalidRegionId.NotFound": 404}
@@ -353,7 +355,7 @@ func TestRequestBuilding(t *testing.T) {
 		switch q.Get("Action") {
 		case "CreateSnapshot":
 			if n == 1 {
-				return 503, apiErr("ServiceUnavailable")
+				return 400, apiErr("Throttling.User")
 			}
 			return 200, ok(map[string]any{"SnapshotId": "s-new"})
 		}
@@ -538,7 +540,8 @@ func TestClassifier(t *testing.T) {
 	}{
 		{&function.APIError{Code: "Throttling.User", HTTPStatus: 400}, "Retry", "Retry"},
 		{&function.APIError{Code: "Throttling.Whatever", HTTPStatus: 400}, "Retry", "Retry"},
-		{&function.APIError{Code: "InternalError", HTTPStatus: 500}, "Retry", "Retry"},
+		{&function.APIError{Code: "InternalError", HTTPStatus: 500}, "Retry", "NoRetry"},
+		{&function.APIError{Code: "ServiceUnavailable", HTTPStatus: 503}, "Retry", "NoRetry"},
 		{&function.APIError{Code: "DryRunOperation", HTTPStatus: 400}, "NoRetry", "NoRetry"},
 		{&function.APIError{Code: "IncorrectDiskStatus", HTTPStatus: 403}, "NoRetry", "NoRetry"},
 		{&function.TransportError{Sent: false}, "Retry", "Retry"},

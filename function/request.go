@@ -80,7 +80,10 @@ func DecodeRequest(data []byte) (*Request, error) {
 	if err := json.Unmarshal(data, &top); err != nil || top == nil {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "json", Message: "the request must be a JSON object: " + jsonProblem(err)}})
 	}
-	var vs []Violation
+	if vs := scanStrict(data); len(vs) > 0 {
+		sortViolations(vs)
+		return nil, ValidationError(vs)
+	}
 	canon, vs := canonicalise(top, requestFields, "")
 	if raw, ok := canon["Disk"]; ok {
 		var items []json.RawMessage
@@ -115,6 +118,10 @@ func DecodeRequest(data []byte) (*Request, error) {
 		req = Request{}
 	}
 	for name, raw := range canon {
+		if name == "Disk" {
+			vs = append(vs, decodePairs(&req, raw)...)
+			continue
+		}
 		if err := decodeField(&req, name, raw); err != nil {
 			vs = append(vs, Violation{Field: name, Rule: "type", Message: err.Error()})
 		}
@@ -159,17 +166,43 @@ func canonicalNames(aliases map[string]string) []string {
 	return names
 }
 
+// decodePairs decodes the canonical Disk array element by element, so a
+// type error names the element's field (Disk[0].DiskId), not Disk.
+func decodePairs(req *Request, raw json.RawMessage) []Violation {
+	var items []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return []Violation{{Field: "Disk", Rule: "type", Message: "must be an array of {DiskId, SnapshotId} objects"}}
+	}
+	var vs []Violation
+	req.Disk = make([]DiskPair, len(items))
+	for i, item := range items {
+		for name, v := range item {
+			wrapper, _ := json.Marshal(map[string]json.RawMessage{name: v})
+			if err := json.Unmarshal(wrapper, &req.Disk[i]); err != nil {
+				vs = append(vs, Violation{Field: fmt.Sprintf("Disk[%d].%s", i, name), Rule: "type", Message: typeProblem(err)})
+			}
+		}
+	}
+	return vs
+}
+
 // decodeField decodes one canonical field into req, reporting a readable
 // type error (encoding/json's mention Go types, which operators don't know).
 func decodeField(req *Request, name string, raw json.RawMessage) error {
 	wrapper := map[string]json.RawMessage{name: raw}
 	b, _ := json.Marshal(wrapper)
 	if err := json.Unmarshal(b, req); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
-		}
-		return fmt.Errorf("cannot be decoded: %s", jsonProblem(err))
+		return errors.New(typeProblem(err))
 	}
 	return nil
+}
+
+// typeProblem says what is wrong with a value in operators' words
+// (encoding/json's errors mention Go types).
+func typeProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	return "cannot be decoded: " + jsonProblem(err)
 }
