@@ -82,19 +82,14 @@ func TestServerlessDevs(t *testing.T) {
 		t.Errorf("component = %q", c)
 	}
 	pre := get(t, fn, "actions", "pre-deploy").([]any)
-	if len(pre) == 0 || !strings.Contains(str(t, pre[0], "run"), "make build") {
-		t.Errorf("actions.pre-deploy must run make build: %v", pre)
+	if len(pre) == 0 || !strings.Contains(str(t, pre[0], "run"), "make package") {
+		t.Errorf("actions.pre-deploy must run make package (build, then zip the binary alone): %v", pre)
 	}
 	props := get(t, fn, "props")
-	for key, want := range map[string]string{"runtime": "go1", "handler": "main", "code": "./target"} {
+	for key, want := range map[string]string{"runtime": "go1", "handler": "main", "code": "./target/function.zip"} {
 		if got := str(t, props, key); got != want {
 			t.Errorf("props.%s = %q, want %q", key, got, want)
 		}
-	}
-	// The handler is the binary's name: make build writes target/main.
-	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil || !strings.Contains(string(mk), "BIN := target/main") {
-		t.Errorf("Makefile must build target/main (handler main, code ./target)")
 	}
 	timeout, _ := get(t, props, "timeout").(int)
 	if timeout < 300 || timeout > 86400 {
@@ -110,7 +105,7 @@ func TestServerlessDevs(t *testing.T) {
 
 	env := get(t, props, "environmentVariables").(map[string]any)
 	wantEnv := map[string]string{
-		"ECS_NETWORK": "vpc", "ALLOWED_DISK_TAG": "rollback=allowed", "ROLLBACK_COOLDOWN": "30m",
+		"ECS_NETWORK": "public", "ALLOWED_DISK_TAG": "rollback=allowed", "ROLLBACK_COOLDOWN": "30m",
 		"FAIL_ON_PARTIAL": "false", "ALARM_ROLLBACK": "false", "RESET_MODE": "auto", "LOG_LEVEL": "info",
 	}
 	for k, want := range wantEnv {
@@ -360,6 +355,11 @@ type state struct {
 	MaxConcurrency int            `yaml:"MaxConcurrency"`
 	MaxConcuccency int            `yaml:"MaxConcuccency"` // the spelling of CloudFlow's reference page
 	Processor      *scope         `yaml:"Processor"`
+	Seconds        int            `yaml:"Seconds"` // Wait
+	Code           string         `yaml:"Code"`    // Fail (optional)
+	Detail         string         `yaml:"Detail"`  // Fail (required)
+	Error          string         `yaml:"Error"`   // the AWS spelling: CloudFlow rejects it
+	Cause          string         `yaml:"Cause"`   // the AWS spelling: CloudFlow rejects it
 }
 
 type branch struct {
@@ -368,14 +368,15 @@ type branch struct {
 }
 
 type rule struct {
-	Errors            []string `yaml:"Errors"`
-	ErrorEquals       []string `yaml:"ErrorEquals"` // the AWS spelling: CloudFlow would ignore it
-	Description       string   `yaml:"Description"`
-	MaxAttempts       int      `yaml:"MaxAttempts"`
-	IntervalSeconds   int      `yaml:"IntervalSeconds"`
-	BackoffRate       float64  `yaml:"BackoffRate"`
-	MaxBackoffSeconds int      `yaml:"MaxBackoffSeconds"`
-	Next              string   `yaml:"Next"`
+	Errors            []string       `yaml:"Errors"`
+	ErrorEquals       []string       `yaml:"ErrorEquals"` // the AWS spelling: CloudFlow would ignore it
+	Description       string         `yaml:"Description"`
+	MaxAttempts       int            `yaml:"MaxAttempts"`
+	IntervalSeconds   int            `yaml:"IntervalSeconds"`
+	BackoffRate       float64        `yaml:"BackoffRate"`
+	MaxBackoffSeconds int            `yaml:"MaxBackoffSeconds"`
+	Next              string         `yaml:"Next"`
+	OutputConstructor map[string]any `yaml:"OutputConstructor"` // Catch
 }
 
 type scope struct {
