@@ -2,37 +2,15 @@ package function
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 )
-
-// Backup snapshot tags. The backup-of tag finds a rollback's backups
-// (ListTagResources / DescribeSnapshots by tag); the key tag ties them to
-// the request that made them without storing the key itself: 16 hex digits
-// of its SHA-256, the form the guards' ecs-disk-rollback:key disk tag uses.
-const (
-	tagBackupOf       = "ecs-disk-rollback:backup-of"
-	tagIdempotencyKey = "ecs-disk-rollback:key"
-)
-
-// codeBackupFailed reports a backup snapshot that ECS marked failed.
-// TODO(lead): promote to ErrBackupFailed in errors.go and FunctionErrorTypes.
-const codeBackupFailed = ErrBackupFailed
 
 // backupName is the name of the snapshot taken of disk before a rollback:
 // it starts with a letter and uses only letters, digits and hyphens, as ECS
 // snapshot names must.
 func backupName(diskID string, unix int64) string {
 	return fmt.Sprintf("rollback-backup-%s-%d", diskID, unix)
-}
-
-// keyHash is how an idempotency key is tagged on backups: 16 hex digits of
-// its SHA-256.
-func keyHash(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:8])
 }
 
 // backup snapshots each disk's current state (CreateSnapshot, one call per
@@ -44,16 +22,12 @@ func keyHash(key string) string {
 func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 	unix := r.h.now().Unix()
 	tags := func(disk string) map[string]string {
-		t := map[string]string{tagBackupOf: disk}
-		if r.req.IdempotencyKey != "" {
-			t[tagIdempotencyKey] = keyHash(r.req.IdempotencyKey)
-		}
-		return t
+		return map[string]string{tagBackupOf: disk, tagKey: r.claim.keyHash}
 	}
 	index := map[string]int{}
 	for _, p := range pairs {
-		if err := r.checkDeadline(ctx, "CreateSnapshot"); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return r.deadlineBefore("CreateSnapshot of " + p.DiskId)
 		}
 		start := r.h.now()
 		id, err := r.ecs.CreateSnapshot(ctx, CreateSnapshotInput{
@@ -63,12 +37,10 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 			Description:  fmt.Sprintf("ecs-disk-rollback: state of %s before its reset to %s", p.DiskId, p.SnapshotId),
 			Tags:         tags(p.DiskId),
 		})
-		if err != nil {
-			fe := r.failedStep("CreateSnapshot", p.DiskId, start, err)
+		if fe := r.timed("CreateSnapshot", p.DiskId, start, err, id); fe != nil {
 			fe.Message = "backup of " + p.DiskId + " failed, nothing was reset: " + fe.Message
 			return fe
 		}
-		r.step(Step{Name: "CreateSnapshot", Target: p.DiskId, Outcome: StatusSucceeded, Message: id, DurationMs: r.h.since(start)})
 		index[id] = len(r.res.Backups)
 		r.res.Backups = append(r.res.Backups, Backup{DiskId: p.DiskId, SnapshotId: id, Status: SnapshotStatusProgressing})
 	}
@@ -107,10 +79,10 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 	step := Step{Name: "WaitSnapshots", Target: strings.Join(ids, ","), DurationMs: r.h.since(start)}
 	switch {
 	case len(failed) > 0:
-		step.Outcome, step.Code = StatusFailed, codeBackupFailed
+		step.Outcome, step.Code = StatusFailed, ErrBackupFailed
 		step.Message = "backup snapshot failed, nothing was reset: " + strings.Join(failed, ", ")
 		r.step(step)
-		return &Error{Code: codeBackupFailed, Message: step.Message}
+		return &Error{Code: ErrBackupFailed, Message: step.Message}
 	case pr.done:
 		step.Outcome, step.Message = StatusSucceeded, fmt.Sprintf("accomplished (%d DescribeSnapshots calls)", pr.polls)
 		r.step(step)

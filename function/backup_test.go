@@ -13,7 +13,7 @@ func TestBackupBeforeReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"CreateSnapshot*", "DescribeSnapshots*", "ResetDisks"}
+	want := []string{"ResetDisks dry", "CreateSnapshot*", "DescribeSnapshots*", "ResetDisks"}
 	if got := f.opNames(); !slices.Equal(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
@@ -31,8 +31,8 @@ func TestBackupBeforeReset(t *testing.T) {
 		if c.Tags[tagBackupOf] != c.Target {
 			t.Errorf("tags %v lack %s=%s", c.Tags, tagBackupOf, c.Target)
 		}
-		if got := c.Tags[tagIdempotencyKey]; got != keyHash("key-1") || len(got) != 16 {
-			t.Errorf("key tag = %q, want %q", got, keyHash("key-1"))
+		if got, want := c.Tags[tagKey], guardHash(keyOriginCaller+"/key-1"); got != want || len(got) != 16 {
+			t.Errorf("key tag = %q, want %q", got, want)
 		}
 	}
 	if res.Summary.Status != StatusSucceeded {
@@ -54,7 +54,7 @@ func TestBackupFailureStopsBeforeReset(t *testing.T) {
 				return nil
 			}
 		}},
-		{name: "snapshot failed", wantCode: codeBackupFailed, setup: func(f *fakeECS) {
+		{name: "snapshot failed", wantCode: ErrBackupFailed, setup: func(f *fakeECS) {
 			f.snapPolls = -1
 			f.hook = func(c fakeCall) error {
 				if c.Op == "DescribeSnapshots" {
@@ -68,22 +68,22 @@ func TestBackupFailureStopsBeforeReset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeECS().addInstance("i-run", InstanceStatusRunning, "d-run0000", "d-run0001")
+			f := newFakeECS().addInstance("i-run0", InstanceStatusRunning, "d-run0000", "d-run0001")
 			tt.setup(f)
 			_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-run0000", "d-run0001"), BackupBeforeReset: true, StopInstance: true})
 			if got := codeOf(err); got != tt.wantCode {
 				t.Fatalf("error = %v, want %s", err, tt.wantCode)
 			}
-			if n := f.count("ResetDisks") + f.count("ResetDisk"); n != 0 {
-				t.Errorf("%d reset calls after a failed backup", n)
+			if got := f.mutatingNonDry(); slices.ContainsFunc(got, func(c string) bool { return strings.HasPrefix(c, "ResetDisk") }) {
+				t.Errorf("reset calls after a failed backup: %v", got)
 			}
 			var fe *Error
 			asErr(err, &fe)
 			if fe.Result == nil || len(fe.Result.Backups) == 0 {
 				t.Errorf("Result = %+v, want the backups made so far", fe.Result)
 			}
-			if got := f.instanceStatus("i-run"); got != InstanceStatusStarting {
-				t.Errorf("i-run is %s, want started again (nothing was reset)", got)
+			if got := f.instanceStatus("i-run0"); got != InstanceStatusRunning {
+				t.Errorf("i-run is %s, want Running again (nothing was reset)", got)
 			}
 		})
 	}

@@ -35,6 +35,35 @@ const (
 	// ErrBackupFailed: BackupBeforeReset could not take a usable snapshot;
 	// nothing was reset.
 	ErrBackupFailed = "BackupFailed"
+	// ErrPlanRefused: a real run failed the checks its dry run makes (a
+	// missing disk, a snapshot of another disk, an instance that cannot be
+	// stopped, ...) for some pairs; the whole request was refused before
+	// anything was stopped or reset. OperationProgressSet names each pair's
+	// reason.
+	ErrPlanRefused = "PlanRefused"
+	// ErrOutcomeUnknown: ECS may have reset some disks (a call got no
+	// answer, or a 5xx answer, after it was sent) and shows no sign either
+	// way. Those disks are OperationStatus "Unknown"; a retry with the same
+	// idempotency key resends them.
+	ErrOutcomeUnknown = "OutcomeUnknown"
+	// ErrInstanceNotRestarted: an instance this rollback stopped (or was
+	// asked to start) is not Running at the end. It carries the tag
+	// ecs-disk-rollback:stopped-by, so a retry or a later rollback starts it.
+	ErrInstanceNotRestarted = "InstanceNotRestarted"
+	// ErrBatchIncomplete: an event of an EventBridge batch failed in a way
+	// a retry can fix (throttling, 5xx, unreachable, deadline, unknown
+	// outcome); the events already done are duplicates on the retry.
+	ErrBatchIncomplete = "BatchIncomplete"
+	// ErrRollbackInProgress: another invocation, with another idempotency
+	// key, holds a live claim on a disk of this request.
+	ErrRollbackInProgress = "RollbackInProgress"
+	// ErrGuardRecordLost: an earlier invocation claimed a disk and ended
+	// without recording whether it reset it; until its claim goes stale the
+	// disk is refused to other keys (a retry with that key re-resolves it).
+	ErrGuardRecordLost = "GuardRecordLost"
+	// ErrClaimTimedOut: ECS answered the claim's tag calls too slowly to
+	// rule out a concurrent rollback; nothing was reset; try again.
+	ErrClaimTimedOut = "ClaimTimedOut"
 	// ErrInternal: a bug or misconfiguration in the function; the message
 	// says what. (Distinct from ECS's own "InternalError", a 5xx from ECS.)
 	ErrInternal = "FunctionInternalError"
@@ -47,7 +76,8 @@ var ThrottlingCodes = []string{"Throttling", "Throttling.User", "Throttling.Api"
 // name (ECS codes come on top). The flow definitions are checked against it.
 func FunctionErrorTypes() []string {
 	return []string{ErrValidationFailed, ErrPartialFailure, ErrECSUnreachable, ErrDeadlineExceeded,
-		ErrCredentialsMissing, ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrBackupFailed, ErrInternal}
+		ErrCredentialsMissing, ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrBackupFailed, ErrInternal,
+		ErrPlanRefused, ErrOutcomeUnknown, ErrInstanceNotRestarted, ErrBatchIncomplete, ErrRollbackInProgress, ErrGuardRecordLost, ErrClaimTimedOut}
 }
 
 // Violation is one broken rule of a request.
@@ -95,8 +125,12 @@ func (e *Error) Status() int {
 	switch e.Code {
 	case ErrValidationFailed:
 		return http.StatusBadRequest
-	case ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady:
+	case ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrPlanRefused, ErrRollbackInProgress, ErrGuardRecordLost:
 		return http.StatusConflict
+	case ErrClaimTimedOut:
+		return http.StatusServiceUnavailable
+	case ErrOutcomeUnknown, ErrInstanceNotRestarted:
+		return http.StatusBadGateway
 	case ErrPartialFailure:
 		return http.StatusMultiStatus
 	case ErrECSUnreachable, ErrBackupFailed:

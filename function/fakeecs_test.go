@@ -166,28 +166,46 @@ func (f *fakeECS) opNames() []string {
 	return out
 }
 
-func (f *fakeECS) count(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		if c.Op == op {
-			n++
-		}
-	}
-	return n
-}
+// count is the number of real (not dry-run) calls of op: every real run
+// makes the dry-run form of its mutating calls first (the preflight).
+func (f *fakeECS) count(op string) int { return len(f.callsOf(op)) }
 
+// callsOf lists the real (not dry-run) calls of op.
 func (f *fakeECS) callsOf(op string) []fakeCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []fakeCall
 	for _, c := range f.calls {
-		if c.Op == op {
+		if c.Op == op && !c.DryRun {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// lastCall is the last call of op, dry run or not, and whether there was one.
+func (f *fakeECS) lastCall(op string) (fakeCall, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.calls) - 1; i >= 0; i-- {
+		if f.calls[i].Op == op {
+			return f.calls[i], true
+		}
+	}
+	return fakeCall{}, false
+}
+
+// countDry is the number of dry-run calls of op.
+func (f *fakeECS) countDry(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c.Op == op && c.DryRun {
+			n++
+		}
+	}
+	return n
 }
 
 // mutatingNonDry lists the calls that would have changed something: the
@@ -546,13 +564,15 @@ type fakeClock struct {
 
 func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
 
-func (c *fakeClock) now() time.Time {
+func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+func (c *fakeClock) now() time.Time { return c.Now() }
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -563,21 +583,19 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-func (c *fakeClock) waiter() *waiter {
-	return &waiter{sleep: c.sleep, now: c.now, initial: pollInitial, max: pollMax}
-}
+var _ Clock = (*fakeClock)(nil)
 
-// rollbackCtx is a test context: the waiter runs on clock, and the guards'
-// claim does not sleep its settle delay (tests are sequential per fake).
-func rollbackCtx(t *testing.T, clock *fakeClock) context.Context {
+// rollbackCtx is a test context; the claim's settle delay is a millisecond
+// of the fake clock (tests are sequential per fake, and fake deadlines stay
+// meaningful).
+func rollbackCtx(t *testing.T, _ *fakeClock) context.Context {
 	t.Helper()
-	ctx := withWaiter(t.Context(), clock.waiter())
-	return withGuardSettings(ctx, guardSettings{Settle: time.Minute, Sleep: func(context.Context, time.Duration) error { return nil }})
+	return withGuardSettings(t.Context(), guardSettings{Settle: time.Millisecond})
 }
 
-// rollbackHandler is a handler whose step clock is clock.
+// rollbackHandler is a handler whose one clock is clock.
 func rollbackHandler(clock *fakeClock) *Handler {
-	return &Handler{Config: Config{ResetMode: "auto"}, Now: clock.now}
+	return &Handler{Config: Config{ResetMode: "auto"}, Clock: clock}
 }
 
 // runRollback runs req against f with a fresh fake clock.

@@ -3,7 +3,6 @@ package function
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 )
@@ -19,7 +18,9 @@ type Handler struct {
 	// role's STS credentials come with each invocation and win).
 	EnvCredentials Credentials
 	Logger         *slog.Logger
-	Now            func() time.Time
+	// Clock is the one source of time of every rollback (the wall clock
+	// when nil): tests replace it to run waits and delays instantly.
+	Clock Clock
 	// ConfigErr, when set, is returned by every invocation: a misconfigured
 	// function reports why instead of crash-looping.
 	ConfigErr error
@@ -66,20 +67,6 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Resul
 	start := h.now()
 	res, err := h.Rollback(ctx, ecs, inv, req)
 	h.log(ctx, inv, req, res, err, start)
-	if err == nil && ctx.Err() != nil && res.Summary.Succeeded < res.Summary.Total && !req.DryRun {
-		// The deadline cut the work short: report it as such (with what is
-		// known), so callers' Retry/Catch and alerts see a failure.
-		return nil, &Error{Code: ErrDeadlineExceeded, Message: fmt.Sprintf("the invocation deadline came before the rollback finished: %d of %d disks confirmed reset; see Result", res.Summary.Succeeded, res.Summary.Total), RequestID: res.RequestId, Result: res}
-	}
-	if err != nil && ctx.Err() != nil {
-		var fe *Error
-		if !errors.As(err, &fe) {
-			return nil, &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the rollback finished: " + err.Error(), cause: err}
-		}
-		if fe.Code == ErrECSUnreachable || fe.Code == ErrInternal {
-			return nil, &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the rollback finished: " + err.Error(), RequestID: fe.RequestID, Result: fe.Result, cause: err}
-		}
-	}
 	return res, err
 }
 

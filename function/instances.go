@@ -12,34 +12,32 @@ import (
 //
 // StopInstance stops each instance of the affected disks that is Running
 // (StoppedMode KeepCharging: after economical mode an instance may fail to
-// start again), then waits until it is Stopped. An instance found Stopping
-// is waited for but not counted as stopped by the function. An instance
-// already Stopped is left alone.
+// start again), then waits until it is Stopped. Before the stop, the
+// instance is tagged ecs-disk-rollback:stopped-by=<key hash>: the function
+// owns what it stopped, and the tag survives the invocation, so a retry or
+// a later rollback of the instance finds it owed a start. An instance found
+// Stopping or Stopped without that tag was stopped by someone else: it is
+// waited for, never started (StartInstance alone starts an instance the
+// caller stopped for the rollback).
 //
-// StartInstance starts instances after their disks have left ReIniting:
-//   - with StopInstance, only the instances this invocation stopped; an
-//     instance somebody else had stopped stays stopped (it was stopped for a
-//     reason the function does not know);
-//   - without StopInstance, every affected instance that was Stopped when
-//     the rollback was planned: the caller stopped it for the rollback and
-//     asks for it back.
-//
-// When the rollback ends before any disk was reset (a stop, a backup or
-// every reset call refused), the instances the function stopped are started
-// again whatever StartInstance says: their disks are unchanged, so they go
-// back to the state they were found in. StartInstance does not wait for the
-// instance to be Running (one more poll loop for no decision left to take).
+// StartInstance starts the owned instances (and, without StopInstance, the
+// ones found Stopped) once their disks have left ReIniting, and waits until
+// they are Running; then the tag is cleared. When the rollback ends before
+// a disk of an owned instance was touched, the instance is started again
+// whatever StartInstance says: it goes back to the state it was found in.
+// An owned instance that should be running and is not at the end makes the
+// answer InstanceNotRestarted.
 
-// planInstances finds the instances of the planned disks (DescribeDisks, then
-// DescribeInstances) and fills Plan.InstancesToStop and InstancesToStart.
+// planInstances finds the instances of the planned disks (DescribeDisks,
+// DescribeInstances, their stopped-by tags) and fills Plan.InstancesToStop
+// and InstancesToStart.
 func (r *run) planInstances(ctx context.Context, p *Plan) error {
 	diskIDs := pairDiskIDs(p.Pairs)
 	start := r.h.now()
 	disks, err := r.ecs.DescribeDisks(ctx, p.RegionId, diskIDs)
-	if err != nil {
-		return r.failedStep("DescribeDisks", strings.Join(diskIDs, ","), start, err)
+	if fe := r.timed("DescribeDisks", strings.Join(diskIDs, ","), start, err, ""); fe != nil {
+		return fe
 	}
-	r.step(Step{Name: "DescribeDisks", Target: strings.Join(diskIDs, ","), Outcome: StatusSucceeded, DurationMs: r.h.since(start)})
 	r.diskInstance = make(map[string]string, len(disks))
 	for _, d := range disks {
 		r.diskInstance[d.DiskId] = d.InstanceId
@@ -55,32 +53,37 @@ func (r *run) planInstances(ctx context.Context, p *Plan) error {
 	}
 	start = r.h.now()
 	insts, err := r.ecs.DescribeInstances(ctx, p.RegionId, instIDs)
-	if err != nil {
-		return r.failedStep("DescribeInstances", strings.Join(instIDs, ","), start, err)
+	if fe := r.timed("DescribeInstances", strings.Join(instIDs, ","), start, err, ""); fe != nil {
+		return fe
 	}
-	r.step(Step{Name: "DescribeInstances", Target: strings.Join(instIDs, ","), Outcome: StatusSucceeded, DurationMs: r.h.since(start)})
+	start = r.h.now()
+	tags, err := readTags(ctx, r.ecs, p.RegionId, resourceInstance, instIDs)
+	if fe := r.timed("ListTagResources", strings.Join(instIDs, ","), start, err, "instance tags: "+tagStoppedBy); fe != nil {
+		return fe
+	}
 	r.instStatus = make(map[string]string, len(insts))
 	for _, in := range insts {
 		r.instStatus[in.InstanceId] = in.Status
 	}
 	stop, startAfter := r.req.StopInstance, r.req.StartInstance
 	for _, id := range instIDs {
-		switch r.instStatus[id] {
-		case InstanceStatusRunning:
-			if stop {
-				p.InstancesToStop = append(p.InstancesToStop, id)
-				if startAfter {
-					p.InstancesToStart = append(p.InstancesToStart, id)
-				}
-			}
-		case InstanceStatusStopping:
-			if stop {
-				r.awaitStopped = append(r.awaitStopped, id)
-			}
-		case InstanceStatusStopped:
-			if startAfter && !stop {
+		owed := tags[id][tagStoppedBy] != ""
+		switch st := r.instStatus[id]; {
+		case st == InstanceStatusRunning && stop:
+			p.InstancesToStop = append(p.InstancesToStop, id)
+			if startAfter {
 				p.InstancesToStart = append(p.InstancesToStart, id)
 			}
+		case (st == InstanceStatusStopping || st == InstanceStatusStopped) && owed:
+			// An earlier attempt stopped it and did not start it again.
+			r.owned = append(r.owned, id)
+			if startAfter {
+				p.InstancesToStart = append(p.InstancesToStart, id)
+			}
+		case st == InstanceStatusStopping && stop:
+			r.awaitStopped = append(r.awaitStopped, id)
+		case st == InstanceStatusStopped && startAfter && !stop:
+			p.InstancesToStart = append(p.InstancesToStart, id)
 		}
 	}
 	return nil
@@ -100,45 +103,44 @@ func (r *run) instancesOf(ids []string, pairs []DiskPair) []string {
 	return out
 }
 
-// stopInstances stops ids (KeepCharging) one by one and waits until they
-// and the instances found Stopping are Stopped. A refusal ends the rollback:
-// resetting only some disks of a fleet that should have been stopped
-// together would leave it half rolled back.
-func (r *run) stopInstances(ctx context.Context, ids []string) error {
+// stopPhase tags, stops (KeepCharging) and waits until Stopped the Running
+// instances of the disks to reset, and waits for the owned and Stopping
+// ones. A refusal ends the rollback: resetting only some disks of a fleet
+// that should have been stopped together would leave it half rolled back.
+func (r *run) stopPhase(ctx context.Context) error {
+	r.compensate("restart", r.restart)
+	if len(r.toReset) == 0 {
+		return nil
+	}
+	ids := r.instancesOf(r.plan.InstancesToStop, r.toReset)
+	if len(ids) > 0 {
+		start := r.h.now()
+		err := writeTags(ctx, r.ecs, r.req.RegionId, resourceInstance, ids, map[string]string{tagStoppedBy: r.claim.keyHash})
+		if fe := r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+": the record that this rollback owes these instances a start"); fe != nil {
+			fe.Message = "could not record which instances this rollback stops, so none was stopped: " + fe.Message
+			return fe
+		}
+	}
 	for _, id := range ids {
-		if err := r.checkDeadline(ctx, "StopInstance"); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return r.deadlineBefore("StopInstance " + id)
 		}
 		start := r.h.now()
 		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionId, InstanceID: id, StoppedMode: StoppedModeKeepCharging})
-		if err != nil {
-			return r.failedStep("StopInstance", id, start, err)
+		if err != nil && actedMaybe(err) {
+			r.owned = append(r.owned, id) // maybe stopping: the restart compensation looks
 		}
-		r.step(Step{Name: "StopInstance", Target: id, Outcome: StatusSucceeded, Message: "StoppedMode KeepCharging", DurationMs: r.h.since(start)})
-		r.stopped = append(r.stopped, id)
+		if fe := r.timed("StopInstance", id, start, err, "StoppedMode KeepCharging"); fe != nil {
+			return fe
+		}
+		r.owned = appendNew(r.owned, id)
 	}
-	wait := append(slices.Clone(r.stopped), r.awaitStopped...)
+	wait := append(slices.Clone(r.instancesOf(r.owned, r.toReset)), r.awaitStopped...)
 	if len(wait) == 0 {
 		return nil
 	}
-	start := r.h.now()
-	status := map[string]string{}
-	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
-		insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionId, wait)
-		if err != nil {
-			return false, err
-		}
-		for _, in := range insts {
-			status[in.InstanceId] = in.Status
-		}
-		for _, id := range wait {
-			if status[id] != InstanceStatusStopped {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	step := Step{Name: "WaitInstancesStopped", Target: strings.Join(wait, ","), DurationMs: r.h.since(start)}
+	status, pr := r.waitInstances(ctx, wait, InstanceStatusStopped)
+	step := Step{Name: "WaitInstancesStopped", Target: strings.Join(wait, ","), DurationMs: pr.spent.Milliseconds()}
 	switch {
 	case pr.done:
 		step.Outcome, step.Message = StatusSucceeded, fmt.Sprintf("Stopped (%d DescribeInstances calls)", pr.polls)
@@ -150,67 +152,235 @@ func (r *run) stopInstances(ctx context.Context, ids []string) error {
 		r.step(step)
 		return fe
 	}
-	var notYet []string
-	for _, id := range wait {
-		if status[id] != InstanceStatusStopped {
-			notYet = append(notYet, id+" ("+firstNonEmpty(status[id], "unknown")+")")
-		}
-	}
 	step.Outcome, step.Code = StatusFailed, ErrDeadlineExceeded
-	step.Message = fmt.Sprintf("not Stopped before the deadline after %d DescribeInstances calls: %s; no disk was reset", pr.polls, strings.Join(notYet, ", "))
+	step.Message = fmt.Sprintf("not Stopped before the deadline after %d DescribeInstances calls: %s; no disk was reset", pr.polls, describeStatuses(wait, status, InstanceStatusStopped))
 	r.step(step)
 	return &Error{Code: ErrDeadlineExceeded, Message: step.Message, cause: errDeadline}
 }
 
-// startInstances starts ids one by one; a refusal is recorded and the
-// others are still started. It returns the refused ones with the reason.
-func (r *run) startInstances(ctx context.Context, ids []string) (failed []string) {
-	for _, id := range ids {
-		start := r.h.now()
-		err := r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
-		if err != nil {
-			fe := FromECS("StartInstance", err)
-			r.step(Step{Name: "StartInstance", Target: id, Outcome: StatusFailed, Code: fe.Code, Message: fe.Message, RequestId: fe.RequestID, DurationMs: r.h.since(start)})
-			failed = append(failed, id+": "+fe.Code)
-			continue
-		}
-		r.step(Step{Name: "StartInstance", Target: id, Outcome: StatusSucceeded, DurationMs: r.h.since(start)})
-	}
-	return failed
-}
-
-// restoreStopped starts again the instances this invocation stopped, when
-// the rollback ended before any disk was reset. An instance still Stopping
-// cannot be started, so it waits for Stopped first (DescribeInstances polls).
-func (r *run) restoreStopped(ctx context.Context) {
-	if len(r.stopped) == 0 || ctx.Err() != nil {
-		return
-	}
+// waitInstances polls DescribeInstances until every id is in status want.
+func (r *run) waitInstances(ctx context.Context, ids []string, want string) (map[string]string, pollResult) {
 	status := map[string]string{}
 	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
-		insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionId, r.stopped)
+		insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionId, ids)
 		if err != nil {
 			return false, err
 		}
 		for _, in := range insts {
 			status[in.InstanceId] = in.Status
 		}
-		for _, id := range r.stopped {
-			if status[id] == InstanceStatusStopping {
+		for _, id := range ids {
+			if status[id] != want {
 				return false, nil
 			}
 		}
 		return true, nil
 	})
-	var ready []string
-	for _, id := range r.stopped {
-		if pr.done && status[id] == InstanceStatusStopped {
-			ready = append(ready, id)
-			continue
+	return status, pr
+}
+
+// describeStatuses lists the ids not in status want, with their status.
+func describeStatuses(ids []string, status map[string]string, want string) string {
+	var out []string
+	for _, id := range ids {
+		if status[id] != want {
+			out = append(out, id+" ("+firstNonEmpty(status[id], "unknown")+")")
 		}
-		r.step(Step{Name: "StartInstance", Target: id, Outcome: stepSkipped, Message: "could not start it again: it is " + firstNonEmpty(status[id], "in an unknown state") + "; start it by hand"})
 	}
-	r.startInstances(ctx, ready)
+	return strings.Join(out, ", ")
+}
+
+// instancesToStart are the planned starts still to do: the owned instances
+// and the ones the caller stopped for the rollback.
+func (r *run) instancesToStart() []string {
+	var out []string
+	for _, id := range r.plan.InstancesToStart {
+		if slices.Contains(r.owned, id) || r.instStatus[id] != InstanceStatusRunning {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// startPhase starts the instances to start once their disks have left
+// ReIniting, on the invocation's context (the time reserved for it).
+func (r *run) startPhase(ctx context.Context) error {
+	r.startReached = true
+	ids := r.instancesToStart()
+	if len(ids) > 0 {
+		r.startAndConfirm(ctx, ids)
+	}
+	return nil
+}
+
+// restart is the stop phase's compensation: every owned instance that
+// should run and does not yet is started (after its disks, if reset, have
+// left ReIniting); owned instances left stopped on purpose lose the tag.
+func (r *run) restart(ctx context.Context) {
+	var start, leave []string
+	for _, id := range r.owned {
+		switch {
+		case r.started[id]:
+		case r.req.StartInstance || !r.touched(id):
+			start = append(start, id)
+		default:
+			leave = append(leave, id)
+		}
+	}
+	if len(start) > 0 {
+		r.startAndConfirm(ctx, start)
+	}
+	if len(leave) > 0 {
+		r.clearStoppedBy(ctx, leave)
+	}
+}
+
+// touched reports whether a disk of instance id may have been reset, by
+// this invocation or by an earlier attempt with the same key.
+func (r *run) touched(id string) bool {
+	for _, p := range r.dups {
+		if r.diskInstance[p.DiskId] == id {
+			return true
+		}
+	}
+	for i, p := range r.toReset {
+		if r.diskInstance[p.DiskId] == id && r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus != StatusFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// startAndConfirm waits for the disks of ids to leave ReIniting, starts
+// each, and waits until they are Running; the ones seen Running are marked
+// started and lose the stopped-by tag.
+func (r *run) startAndConfirm(ctx context.Context, ids []string) {
+	if ctx.Err() != nil {
+		for _, id := range ids {
+			r.step(Step{Name: "StartInstance", Target: id, Outcome: stepSkipped, Code: ErrDeadlineExceeded, Message: "the invocation deadline came first"})
+		}
+		return
+	}
+	if busy := r.unsettledDisks(ids); len(busy) > 0 {
+		outcomes, pending, err := r.waitDisks(ctx, busy)
+		r.res.Disks = mergeDiskOutcomes(r.res.Disks, outcomes)
+		r.pending = pending
+		if err != nil || len(pending) > 0 {
+			for _, id := range ids {
+				r.step(Step{Name: "StartInstance", Target: id, Outcome: stepSkipped, Message: "not started: its disks were not seen leaving ReIniting"})
+			}
+			return
+		}
+	}
+	var accepted []string
+	for _, id := range ids {
+		start := r.h.now()
+		err := r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+		var ae *APIError
+		switch {
+		case err == nil || actedMaybe(err):
+			accepted = append(accepted, id) // a 5xx may have started it: look
+		case errors.As(err, &ae) && ae.Code == codeIncorrectInstanceStatus:
+			accepted = append(accepted, id) // already starting or running: look
+		}
+		r.timed("StartInstance", id, start, err, "")
+	}
+	if len(accepted) == 0 {
+		return
+	}
+	status, pr := r.waitInstances(ctx, accepted, InstanceStatusRunning)
+	var running []string
+	for _, id := range accepted {
+		if status[id] == InstanceStatusRunning {
+			r.started[id] = true
+			running = append(running, id)
+		}
+	}
+	step := Step{Name: "WaitInstancesRunning", Target: strings.Join(accepted, ","), DurationMs: pr.spent.Milliseconds(), Outcome: StatusSucceeded,
+		Message: fmt.Sprintf("Running (%d DescribeInstances calls)", pr.polls)}
+	if !pr.done {
+		step.Outcome, step.Code = StatusFailed, ErrInstanceNotRestarted
+		step.Message = fmt.Sprintf("not Running after %d DescribeInstances calls: %s", pr.polls, describeStatuses(accepted, status, InstanceStatusRunning))
+	}
+	r.step(step)
+	r.clearStoppedBy(ctx, slices.DeleteFunc(running, func(id string) bool { return !slices.Contains(r.owned, id) }))
+}
+
+// unsettledDisks are the disks of instances ids that may still be
+// ReIniting: reset (or maybe reset) now or earlier, and not seen settled.
+func (r *run) unsettledDisks(ids []string) []string {
+	settled := map[string]bool{}
+	for _, d := range r.res.Disks {
+		if d.Status != DiskStatusReIniting && d.Status != "Unknown" {
+			settled[d.DiskId] = true
+		}
+	}
+	var out []string
+	for _, p := range r.planPairs() {
+		if slices.Contains(ids, r.diskInstance[p.DiskId]) && !settled[p.DiskId] && r.diskTouched(p.DiskId) {
+			out = append(out, p.DiskId)
+		}
+	}
+	return out
+}
+
+// diskTouched reports whether disk id may have been reset.
+func (r *run) diskTouched(id string) bool {
+	for _, p := range r.dups {
+		if p.DiskId == id {
+			return true
+		}
+	}
+	for i, p := range r.toReset {
+		if p.DiskId == id {
+			return r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus != StatusFailed
+		}
+	}
+	return false
+}
+
+// clearStoppedBy empties the stopped-by tag of ids (best effort: a tag
+// left behind only makes a later rollback start a Stopped instance it
+// would start anyway when asked to).
+func (r *run) clearStoppedBy(ctx context.Context, ids []string) {
+	if len(ids) == 0 || ctx.Err() != nil {
+		return
+	}
+	start := r.h.now()
+	err := writeTags(ctx, r.ecs, r.req.RegionId, resourceInstance, ids, map[string]string{tagStoppedBy: ""})
+	r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+" cleared: nothing owed")
+}
+
+// notRestarted lists the instances that should be running at the end and
+// are not: owned ones (unless left stopped on purpose), and the ones the
+// caller stopped for the rollback once the start phase was reached.
+func (r *run) notRestarted() []string {
+	var out []string
+	for _, id := range r.owned {
+		if !r.started[id] && (r.req.StartInstance || !r.touched(id)) {
+			out = append(out, id)
+		}
+	}
+	if r.startReached {
+		for _, id := range r.instancesToStart() {
+			if !r.started[id] && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// leftStopped lists the owned instances left stopped because the request
+// did not ask to start them.
+func (r *run) leftStopped() []string {
+	var out []string
+	for _, id := range r.owned {
+		if !r.started[id] && !r.req.StartInstance && r.touched(id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // dryRunStop asks StopInstance for a dry run of each id; DryRunOperation
@@ -245,11 +415,22 @@ func (r *run) dryRunStart(ctx context.Context, ids []string) map[string]*Error {
 	return refused
 }
 
-// isDryRunPassed reports whether err is ECS's "would have succeeded".
-func isDryRunPassed(err error) (requestID string, ok bool) {
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Code == codeDryRunOperation {
-		return ae.RequestID, true
+// mergeDiskOutcomes updates outcomes with newer ones, by disk.
+func mergeDiskOutcomes(old, newer []DiskOutcome) []DiskOutcome {
+	for _, n := range newer {
+		i := slices.IndexFunc(old, func(d DiskOutcome) bool { return d.DiskId == n.DiskId })
+		if i >= 0 {
+			old[i] = n
+		} else {
+			old = append(old, n)
+		}
 	}
-	return "", false
+	return old
+}
+
+func appendNew(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
 }

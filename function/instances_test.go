@@ -9,7 +9,7 @@ import (
 // stopStartFleet: i-run is Running, i-stop is Stopped; d-loose is detached.
 func stopStartFleet() *fakeECS {
 	f := newFakeECS().
-		addInstance("i-run", InstanceStatusRunning, "d-runsys", "d-rundata").
+		addInstance("i-run0", InstanceStatusRunning, "d-runsys", "d-rundata").
 		addInstance("i-stop", InstanceStatusStopped, "d-stopsys").
 		addInstance("", "", "d-loose")
 	f.resetPolls, f.stopPolls = 2, 2
@@ -26,62 +26,65 @@ func TestStopStart(t *testing.T) {
 		wantFinal   map[string]string // instance → status at the end
 		wantStatus  string
 		wantMsg     string
+		wantErr     string
 	}{
 		{
 			name:        "stop, reset, wait, start",
 			req:         Request{Disk: pairsOf("d-runsys", "d-rundata"), StopInstance: true, StartInstance: true, Wait: true},
-			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance"},
-			wantToStop:  []string{"i-run"},
-			wantToStart: []string{"i-run"},
-			wantFinal:   map[string]string{"i-run": InstanceStatusStarting},
+			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantToStop:  []string{"i-run0"},
+			wantToStart: []string{"i-run0"},
+			wantFinal:   map[string]string{"i-run0": InstanceStatusRunning},
 			wantStatus:  StatusSucceeded,
 		},
 		{
 			name:        "start implies the wait",
 			req:         Request{Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true},
-			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance"},
-			wantToStop:  []string{"i-run"},
-			wantToStart: []string{"i-run"},
-			wantFinal:   map[string]string{"i-run": InstanceStatusStarting},
+			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantToStop:  []string{"i-run0"},
+			wantToStart: []string{"i-run0"},
+			wantFinal:   map[string]string{"i-run0": InstanceStatusRunning},
 			wantStatus:  StatusSucceeded,
 		},
 		{
 			name:       "stop only leaves it stopped",
 			req:        Request{Disk: pairsOf("d-runsys"), StopInstance: true},
-			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance", "DescribeInstances*", "ResetDisks"},
-			wantToStop: []string{"i-run"},
-			wantFinal:  map[string]string{"i-run": InstanceStatusStopped},
+			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks"},
+			wantToStop: []string{"i-run0"},
+			wantFinal:  map[string]string{"i-run0": InstanceStatusStopped},
 			wantStatus: StatusSucceeded,
 			wantMsg:    "left stopped",
 		},
 		{
 			name:       "an instance already stopped stays stopped",
 			req:        Request{Disk: pairsOf("d-stopsys", "d-runsys"), StopInstance: true, StartInstance: true},
-			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance"},
-			wantToStop: []string{"i-run"}, wantToStart: []string{"i-run"},
-			wantFinal:  map[string]string{"i-run": InstanceStatusStarting, "i-stop": InstanceStatusStopped},
+			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantToStop: []string{"i-run0"}, wantToStart: []string{"i-run0"},
+			wantFinal:  map[string]string{"i-run0": InstanceStatusRunning, "i-stop": InstanceStatusStopped},
 			wantStatus: StatusSucceeded,
 		},
 		{
 			name:        "start alone starts the stopped instance",
 			req:         Request{Disk: pairsOf("d-stopsys"), StartInstance: true},
-			wantOps:     []string{"DescribeDisks", "DescribeInstances", "ResetDisks", "DescribeDisks*", "StartInstance"},
+			wantOps:     []string{"DescribeDisks", "DescribeInstances", "ResetDisks dry", "StartInstance dry", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
 			wantToStart: []string{"i-stop"},
-			wantFinal:   map[string]string{"i-stop": InstanceStatusStarting},
+			wantFinal:   map[string]string{"i-stop": InstanceStatusRunning},
 			wantStatus:  StatusSucceeded,
 		},
 		{
 			name:       "detached disks need no instance",
 			req:        Request{Disk: pairsOf("d-loose"), StopInstance: true, StartInstance: true},
-			wantOps:    []string{"DescribeDisks", "ResetDisks"},
+			wantOps:    []string{"DescribeDisks", "ResetDisks dry", "ResetDisks"},
 			wantStatus: StatusSucceeded,
 		},
 		{
-			name:       "without stop, a running instance's disks fail",
-			req:        Request{Disk: pairsOf("d-runsys", "d-stopsys")},
-			wantOps:    []string{"ResetDisks"},
-			wantFinal:  map[string]string{"i-run": InstanceStatusRunning},
-			wantStatus: StatusPartiallyFailed,
+			// The dry run refuses the call as a whole: the real run resets nothing.
+			// Each pair is then checked alone, to name the one at fault.
+			name:      "without stop, a running instance's disks refuse the request",
+			req:       Request{Disk: pairsOf("d-runsys", "d-stopsys")},
+			wantOps:   []string{"ResetDisks dry*"},
+			wantFinal: map[string]string{"i-run0": InstanceStatusRunning},
+			wantErr:   ErrPlanRefused,
 		},
 	}
 	for _, tt := range tests {
@@ -90,11 +93,19 @@ func TestStopStart(t *testing.T) {
 			req := tt.req
 			req.RegionId = fakeRegion
 			res, err := runRollback(t, f, &req)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if got := f.opNames(); !slices.Equal(got, tt.wantOps) {
 				t.Errorf("calls = %v, want %v", got, tt.wantOps)
+			}
+			if tt.wantErr != "" || err != nil {
+				if got := codeOf(err); got != tt.wantErr {
+					t.Fatalf("error = %v, want %s", err, tt.wantErr)
+				}
+				for id, want := range tt.wantFinal {
+					if got := f.instanceStatus(id); got != want {
+						t.Errorf("%s is %s, want %s", id, got, want)
+					}
+				}
+				return
 			}
 			if got := res.Plan.InstancesToStop; !slices.Equal(got, tt.wantToStop) {
 				t.Errorf("InstancesToStop = %v, want %v", got, tt.wantToStop)
@@ -140,25 +151,23 @@ func TestStopRefusedResetsNothing(t *testing.T) {
 		return nil
 	}
 	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-a0000", "d-b0000"), StopInstance: true, StartInstance: true})
-	if got := codeOf(err); got != "InstanceLockedForSecurity" {
-		t.Fatalf("error = %v, want InstanceLockedForSecurity", err)
+	// The dry run of StopInstance i-b fails, so the real run refuses the
+	// whole request before stopping anything (it used to stop i-a first).
+	if got := codeOf(err); got != ErrPlanRefused {
+		t.Fatalf("error = %v, want PlanRefused", err)
 	}
-	if n := f.count("ResetDisks"); n != 0 {
-		t.Errorf("ResetDisks called %d times after a refused stop", n)
+	if !strings.Contains(err.Error(), "InstanceLockedForSecurity") {
+		t.Errorf("error %q does not name the refusal InstanceLockedForSecurity", err)
 	}
-	want := []string{"DescribeDisks", "DescribeInstances", "StopInstance*", "DescribeInstances*", "StartInstance"}
-	if got := f.opNames(); !slices.Equal(got, want) {
-		t.Errorf("calls = %v, want %v (i-a, stopped by the function, started again)", got, want)
+	if got := f.mutatingNonDry(); slices.ContainsFunc(got, func(c string) bool { return !strings.HasPrefix(c, "TagResources") }) {
+		t.Errorf("mutating calls %v after a refused plan, want only the claim's tags", got)
 	}
-	if got := f.instanceStatus("i-a"); got != InstanceStatusStarting {
-		t.Errorf("i-a is %s, want Starting again", got)
-	}
-	if got := f.callsOf("StartInstance"); len(got) != 1 || got[0].Target != "i-a" {
-		t.Errorf("StartInstance calls = %v, want i-a only", got)
+	if got := f.instanceStatus("i-a"); got != InstanceStatusRunning {
+		t.Errorf("i-a is %s, want Running (never stopped)", got)
 	}
 	var fe *Error
-	if asErr(err, &fe); fe.Result == nil || len(fe.Result.Steps) == 0 {
-		t.Errorf("the error carries no steps")
+	if asErr(err, &fe); fe.Result == nil || len(fe.Result.Steps) == 0 || fe.Result.Plan == nil {
+		t.Errorf("the error carries no plan and steps")
 	}
 }
 
@@ -169,15 +178,20 @@ func TestStopWaitReachesDeadline(t *testing.T) {
 	ctx, cancel := withDeadlineIn(rollbackCtx(t, clock), clock, 30)
 	defer cancel()
 	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
-	if got := codeOf(err); got != ErrDeadlineExceeded {
-		t.Fatalf("error = %v, want DeadlineExceeded", err)
+	// The instance never reaches Stopped, so it cannot be started again
+	// either: the answer says so (InstanceNotRestarted), with the deadline.
+	if got := codeOf(err); got != ErrInstanceNotRestarted {
+		t.Fatalf("error = %v, want InstanceNotRestarted", err)
+	}
+	if !strings.Contains(err.Error(), ErrDeadlineExceeded) {
+		t.Errorf("error %q does not say the deadline came first", err)
 	}
 	var fe *Error
 	asErr(err, &fe)
 	if fe.Result == nil || !slices.ContainsFunc(fe.Result.Steps, func(s Step) bool { return s.Name == "WaitInstancesStopped" && s.Code == ErrDeadlineExceeded }) {
 		t.Errorf("Result steps = %+v, want a WaitInstancesStopped step that hit the deadline", fe.Result)
 	}
-	if n := f.count("ResetDisks"); n != 0 {
-		t.Errorf("ResetDisks called %d times", n)
+	if got := f.mutatingNonDry(); slices.ContainsFunc(got, func(c string) bool { return strings.HasPrefix(c, "ResetDisks") }) {
+		t.Errorf("mutating calls %v, want no ResetDisks", got)
 	}
 }

@@ -18,7 +18,7 @@ const (
 // start, the disks to back up and the reset API. It only reads from ECS.
 func (r *run) resolve(ctx context.Context) (*Plan, error) {
 	req := r.req
-	p := &Plan{RegionId: req.RegionId, IdempotencyKey: req.IdempotencyKey, ResetAPI: apiResetDisks}
+	p := &Plan{RegionId: req.RegionId, IdempotencyKey: req.IdempotencyKey, keyOrigin: req.keyOrigin, ResetAPI: apiResetDisks}
 	if r.resetMode() == "always" {
 		p.ResetAPI = apiResetDisk
 	}

@@ -23,11 +23,11 @@ func codeOf(err error) string {
 func groupFleet() *fakeECS {
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 2, 0, 0, 0, time.UTC) }
 	return newFakeECS().
-		addInstance("i-web", InstanceStatusStopped, "d-websys", "d-webdata").
+		addInstance("i-webz", InstanceStatusStopped, "d-websys", "d-webdata").
 		addInstance("i-other", InstanceStatusStopped, "d-othersys").
-		addGroup("ssg-webold", "i-web", SnapshotStatusAccomplished, day(1), "d-websys", "d-webdata").
-		addGroup("ssg-webnew", "i-web", SnapshotStatusAccomplished, day(20), "d-websys", "d-webdata").
-		addGroup("ssg-webprog", "i-web", SnapshotStatusProgressing, day(25), "d-websys", "d-webdata").
+		addGroup("ssg-webold", "i-webz", SnapshotStatusAccomplished, day(1), "d-websys", "d-webdata").
+		addGroup("ssg-webnew", "i-webz", SnapshotStatusAccomplished, day(20), "d-websys", "d-webdata").
+		addGroup("ssg-webprog", "i-webz", SnapshotStatusProgressing, day(25), "d-websys", "d-webdata").
 		addGroup("ssg-other", "i-other", SnapshotStatusAccomplished, day(20), "d-othersys")
 }
 
@@ -44,20 +44,20 @@ func TestSnapshotGroupPlans(t *testing.T) {
 			wantPairs: []DiskPair{{"d-websys", "s-weboldwebsys"}, {"d-webdata", "s-weboldwebdata"}}},
 		{name: "by id, filtered, in the filter's order", req: Request{SnapshotGroupId: "ssg-webnew", DiskIds: []string{"d-webdata"}}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-webdata", "s-webnewwebdata"}}},
-		{name: "latest picks the newest accomplished", req: Request{InstanceId: "i-web", Latest: true}, wantGroup: "ssg-webnew",
+		{name: "latest picks the newest accomplished", req: Request{InstanceId: "i-webz", Latest: true}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-websys", "s-webnewwebsys"}, {"d-webdata", "s-webnewwebdata"}}},
-		{name: "latest with a filter", req: Request{InstanceId: "i-web", Latest: true, DiskIds: []string{"d-webdata", "d-websys"}}, wantGroup: "ssg-webnew",
+		{name: "latest with a filter", req: Request{InstanceId: "i-webz", Latest: true, DiskIds: []string{"d-webdata", "d-websys"}}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-webdata", "s-webnewwebdata"}, {"d-websys", "s-webnewwebsys"}}},
-		{name: "group and its instance", req: Request{SnapshotGroupId: "ssg-webnew", InstanceId: "i-web"}, wantGroup: "ssg-webnew",
+		{name: "group and its instance", req: Request{SnapshotGroupId: "ssg-webnew", InstanceId: "i-webz"}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-websys", "s-webnewwebsys"}, {"d-webdata", "s-webnewwebdata"}}},
 		{name: "progressing group refused", req: Request{SnapshotGroupId: "ssg-webprog"}, wantCode: ErrSnapshotGroupNotReady, wantIn: "progressing"},
 		{name: "unknown group", req: Request{SnapshotGroupId: "ssg-nothere"}, wantCode: ErrSnapshotGroupNotReady, wantIn: "not found"},
 		{name: "latest without an accomplished group", req: Request{InstanceId: "i-bare", Latest: true}, wantCode: ErrSnapshotGroupNotReady, wantIn: "i-bare"},
 		{name: "filter names a disk not in the group", req: Request{SnapshotGroupId: "ssg-webnew", DiskIds: []string{"d-webdata", "d-othersys"}}, wantCode: ErrValidationFailed, wantIn: "d-othersys"},
 		{name: "filter names a disk twice", req: Request{SnapshotGroupId: "ssg-webnew", DiskIds: []string{"d-webdata", "d-webdata"}}, wantCode: ErrValidationFailed, wantIn: "more than once"},
-		{name: "group of another instance", req: Request{SnapshotGroupId: "ssg-other", InstanceId: "i-web"}, wantCode: ErrValidationFailed, wantIn: "belongs to i-other"},
-		{name: "instance without latest", req: Request{InstanceId: "i-web"}, wantCode: ErrValidationFailed, wantIn: "Latest"},
-		{name: "group and latest", req: Request{SnapshotGroupId: "ssg-webnew", InstanceId: "i-web", Latest: true}, wantCode: ErrValidationFailed, wantIn: "Latest"},
+		{name: "group of another instance", req: Request{SnapshotGroupId: "ssg-other", InstanceId: "i-webz"}, wantCode: ErrValidationFailed, wantIn: "belongs to i-other"},
+		{name: "instance without latest", req: Request{InstanceId: "i-webz"}, wantCode: ErrValidationFailed, wantIn: "Latest"},
+		{name: "group and latest", req: Request{SnapshotGroupId: "ssg-webnew", InstanceId: "i-webz", Latest: true}, wantCode: ErrValidationFailed, wantIn: "Latest"},
 		{name: "filter with explicit pairs", req: Request{Disk: pairsOf("d-websys"), DiskIds: []string{"d-websys"}}, wantCode: ErrValidationFailed, wantIn: "DiskIds"},
 	}
 	for _, tt := range tests {
@@ -77,7 +77,7 @@ func TestSnapshotGroupPlans(t *testing.T) {
 					t.Errorf("mutating calls after a refused plan: %v", f.mutatingNonDry())
 				}
 				var fe *Error
-				if errors.As(err, &fe) && fe.Result == nil && req.Disk == nil {
+				if errors.As(err, &fe) && fe.Result == nil && req.Disk == nil && req.Validate() == nil {
 					t.Errorf("the error carries no Result (plan and steps)")
 				}
 				return

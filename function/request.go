@@ -34,8 +34,9 @@ type Request struct {
 	SnapshotGroupId string   `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
 	DiskIds         []string `json:"DiskIds,omitempty" validate:"excluded_with=Disk,omitempty,max=100,dive,diskid"`
 	// InstanceId with Latest rolls the instance back to its newest
-	// accomplished instance snapshot.
-	InstanceId string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without=Latest,omitempty,instanceid"`
+	// accomplished instance snapshot; with SnapshotGroupId it asserts the
+	// instance snapshot is that instance's.
+	InstanceId string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without_all=Latest SnapshotGroupId,omitempty,instanceid"`
 	Latest     bool   `json:"Latest,omitempty" validate:"excluded_without=InstanceId,excluded_with=SnapshotGroupId"`
 
 	// StopInstance stops each affected Running instance first (KeepCharging);
@@ -54,6 +55,10 @@ type Request struct {
 	// IdempotencyKey: the same key never resets a disk twice. Triggers fill
 	// it from the event id, timer name+time or the Idempotency-Key header.
 	IdempotencyKey string `json:"IdempotencyKey,omitempty" validate:"omitempty,max=128,idempotencykey"`
+
+	// keyOrigin says who chose IdempotencyKey: a trigger ("eb", "timer",
+	// "cms") or the caller (""). Keys of different origins never match.
+	keyOrigin string
 }
 
 // requestFields maps every accepted JSON key to its canonical name.

@@ -102,7 +102,7 @@ func TestDecodeAndValidate(t *testing.T) {
 		{"null", `null`, []string{"(event)/json"}},
 		{"trailing data", `{"RegionId":"cn-hangzhou"} {}`, []string{"(event)/json"}},
 		{"group and pairs", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"SnapshotGroupId/excluded_with"}},
-		{"instance without Latest", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000"}`, []string{"InstanceId/excluded_without"}},
+		{"instance without Latest", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000"}`, []string{"InstanceId/excluded_without_all"}},
 		{"Latest without instance", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_without"}},
 		{"Latest with a group", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","InstanceId":"i-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_with"}},
 		{"DiskIds with pairs", `{"RegionId":"cn-hangzhou","DiskIds":["` + okDisk + `"],"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DiskIds/excluded_with"}},
@@ -151,7 +151,7 @@ func TestDecodeLowerCamelEqualsCanonical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(a, b); diff != "" {
+	if diff := cmp.Diff(a, b, cmp.AllowUnexported(Request{})); diff != "" {
 		t.Errorf("lowerCamel vs canonical (-got +want):\n%s", diff)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,14 +53,16 @@ type batchOutcome struct {
 	steps []Step
 }
 
-// reset resets pairs in batches of ResetDisksBatchSize, at most
+// resetPairs resets pairs in batches of ResetDisksBatchSize, at most
 // resetConcurrency batches at once, and merges the outcomes in input order.
 // A call that got no answer after it was sent is never resent: the guards'
 // resolveUnknown reads back from ECS what happened.
-func (r *run) reset(ctx context.Context, pairs []DiskPair, dryRun bool) resetResult {
+func (r *run) resetPairs(ctx context.Context, pairs []DiskPair, dryRun bool) resetResult {
 	mode := r.resetMode()
 	var perDisk atomic.Bool
-	perDisk.Store(mode == "always")
+	// A real run goes straight to ResetDisk when its preflight found
+	// ResetDisks unavailable.
+	perDisk.Store(mode == "always" || (!dryRun && r.plan.ResetAPI == apiResetDisk))
 	bs := batches(pairs, ResetDisksBatchSize)
 	outs := make([]batchOutcome, len(bs))
 	forEach(len(bs), resetConcurrency, func(i int) {
@@ -121,35 +124,26 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionId, DryRun: dryRun, Disks: batch})
 		step := Step{Name: apiResetDisks, Target: joinDiskIDs(batch), DurationMs: r.h.since(start)}
 		var ae *APIError
-		var te *TransportError
 		switch {
 		case err == nil:
 			step.Outcome, step.RequestId = StatusSucceeded, out.RequestId
 			o.steps = append(o.steps, step)
 			o.requestIDs = append(o.requestIDs, out.RequestId)
-			o.progress = alignProgress(batch, out.OperationProgressSet.OperationProgress, ErrInternal, "the ResetDisks answer did not mention this disk")
+			o.progress = alignProgress(batch, out.OperationProgressSet.OperationProgress, OperationStatusUnknown, codeOutcomeUnknown, "ECS accepted the call but its answer did not mention this disk: whether it was reset is unknown")
 			o.answered, o.batchAPI = true, true
 			return o
-		case dryRun && errors.As(err, &ae) && ae.Code == codeDryRunOperation:
-			step.Outcome, step.RequestId = StatusDryRunPassed, ae.RequestID
+		case dryRun && r.dryRunPassed(err, batch, &step):
 			o.steps = append(o.steps, step)
-			o.requestIDs = append(o.requestIDs, ae.RequestID)
+			o.requestIDs = append(o.requestIDs, step.RequestId)
 			o.progress = dryRunProgress(batch)
 			o.answered, o.batchAPI = true, true
 			return o
-		case dryRun && errors.As(err, &ae) && ae.Code == codeIncorrectInstanceStatus && r.stopsInstanceOf(batch):
-			step.Outcome, step.RequestId, step.Code = StatusDryRunPassed, ae.RequestID, ae.Code
-			step.Message = "expected: the instance is Running now and would be stopped first; checks after the instance status could not run"
+		case !dryRun && actedMaybe(err):
+			fe := FromECS(apiResetDisks, err)
+			step.Outcome, step.Code, step.RequestId = StatusFailed, fe.Code, fe.RequestID
+			step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
 			o.steps = append(o.steps, step)
-			o.requestIDs = append(o.requestIDs, ae.RequestID)
-			o.progress = dryRunProgress(batch)
-			o.answered, o.batchAPI = true, true
-			return o
-		case !dryRun && errors.As(err, &te) && te.Sent:
-			step.Outcome, step.Code = StatusFailed, ErrECSUnreachable
-			step.Message = "no answer after the call was sent: not resent; the outcome is read back from ECS (" + te.Message + ")"
-			o.steps = append(o.steps, step)
-			o.progress, o.steps = r.unknownOutcome(ctx, batch, o.steps)
+			o.progress, o.steps = r.unknownOutcome(batch, o.steps)
 			o.unknown = append(o.unknown, unresolved(batch, o.progress)...)
 			o.answered = true
 			return o
@@ -179,31 +173,23 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 		start := r.h.now()
 		id, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionId, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: dryRun})
 		step := Step{Name: apiResetDisk, Target: p.DiskId, DurationMs: r.h.since(start)}
-		var ae *APIError
-		var te *TransportError
 		switch {
 		case err == nil:
 			step.Outcome, step.RequestId = StatusSucceeded, id
 			o.requestIDs = append(o.requestIDs, id)
 			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
 			o.answered = true
-		case dryRun && errors.As(err, &ae) && ae.Code == codeDryRunOperation:
-			step.Outcome, step.RequestId = StatusDryRunPassed, ae.RequestID
-			o.requestIDs = append(o.requestIDs, ae.RequestID)
+		case dryRun && r.dryRunPassed(err, []DiskPair{p}, &step):
+			o.requestIDs = append(o.requestIDs, step.RequestId)
 			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
 			o.answered = true
-		case dryRun && errors.As(err, &ae) && ae.Code == codeIncorrectInstanceStatus && r.stopsInstanceOf([]DiskPair{p}):
-			step.Outcome, step.RequestId, step.Code = StatusDryRunPassed, ae.RequestID, ae.Code
-			step.Message = "expected: the instance is Running now and would be stopped first; checks after the instance status could not run"
-			o.requestIDs = append(o.requestIDs, ae.RequestID)
-			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
-			o.answered = true
-		case !dryRun && errors.As(err, &te) && te.Sent:
-			step.Outcome, step.Code = StatusFailed, ErrECSUnreachable
-			step.Message = "no answer after the call was sent: not resent; the outcome is read back from ECS (" + te.Message + ")"
+		case !dryRun && actedMaybe(err):
+			fe := FromECS(apiResetDisk, err)
+			step.Outcome, step.Code, step.RequestId = StatusFailed, fe.Code, fe.RequestID
+			step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
 			o.steps = append(o.steps, step)
 			var prog []OperationProgress
-			prog, o.steps = r.unknownOutcome(ctx, []DiskPair{p}, o.steps)
+			prog, o.steps = r.unknownOutcome([]DiskPair{p}, o.steps)
 			o.progress = append(o.progress, prog...)
 			o.unknown = append(o.unknown, unresolved([]DiskPair{p}, prog)...)
 			o.answered = true
@@ -230,6 +216,35 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 // codeIncorrectInstanceStatus: the instance is not Stopped.
 const codeIncorrectInstanceStatus = "IncorrectInstanceStatus"
 
+// codeDiskResetInProgress: the disk is being reset (ResetDisk error table, 403).
+const codeDiskResetInProgress = "InvalidOperation.DiskResetInProgress"
+
+// dryRunPassed reports whether a dry-run reset's answer means the reset
+// would go ahead, and fills step: DryRunOperation; IncorrectInstanceStatus
+// for a disk whose Running instance the plan stops first; a reset already
+// in progress (an earlier attempt of this rollback; the claim tells whose).
+func (r *run) dryRunPassed(err error, batch []DiskPair, step *Step) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	step.Outcome, step.RequestId = StatusDryRunPassed, ae.RequestID
+	switch {
+	case ae.Code == codeDryRunOperation:
+		return true
+	case ae.Code == codeIncorrectInstanceStatus && r.stopsInstanceOf(batch):
+		step.Code = ae.Code
+		step.Message = "expected: the instance is Running now and would be stopped first; checks after the instance status could not run"
+		return true
+	case ae.Code == codeDiskResetInProgress:
+		step.Code = ae.Code
+		step.Message = "a reset of the disk is in progress; the idempotency claim decides whether it is this rollback's"
+		return true
+	}
+	step.Outcome, step.RequestId = "", ""
+	return false
+}
+
 // stopsInstanceOf reports whether the plan stops the instance of a disk of batch.
 func (r *run) stopsInstanceOf(batch []DiskPair) bool {
 	for _, p := range batch {
@@ -249,12 +264,23 @@ func (r *run) notSent(batch []DiskPair) (o batchOutcome) {
 	return o
 }
 
-// unknownOutcome asks the guards to read back, without resending, what a
-// reset call that got no answer did.
-func (r *run) unknownOutcome(ctx context.Context, batch []DiskPair, steps []Step) ([]OperationProgress, []Step) {
+// actedMaybe reports whether a mutating call's failure leaves open that ECS
+// acted: no answer after the request was sent, or a 5xx answer (a server
+// can act and still answer 500). Such a call is never resent blindly.
+func actedMaybe(err error) bool {
+	var te *TransportError
+	var ae *APIError
+	return (errors.As(err, &te) && te.Sent) || (errors.As(err, &ae) && ae.HTTPStatus >= 500)
+}
+
+// unknownOutcome reads back, without resending, what a reset call that may
+// have acted did. It reads on the invocation's context: the work context
+// may have ended (that is often why the call got no answer).
+func (r *run) unknownOutcome(batch []DiskPair, steps []Step) ([]OperationProgress, []Step) {
+	ctx := r.ctx
 	start := r.h.now()
 	got := r.h.resolveUnknown(ctx, r.ecs, r.req.RegionId, batch)
-	prog := alignProgress(batch, got, ErrECSUnreachable, "the reset call got no answer and its outcome could not be read back: check the disk before retrying")
+	prog := alignProgress(batch, got, OperationStatusUnknown, codeOutcomeUnknown, "the reset call may have acted and its outcome could not be read back: check the disk before retrying")
 	reset := 0
 	for _, p := range prog {
 		if p.OperationStatus == OperationStatusSuccess {
@@ -269,7 +295,7 @@ func (r *run) unknownOutcome(ctx context.Context, batch []DiskPair, steps []Step
 // alignProgress returns one entry per pair: got itself when it has one
 // entry per pair (ECS answers in input order), else got matched by DiskId,
 // with a failed entry (code, msg) for a pair it does not mention.
-func alignProgress(batch []DiskPair, got []OperationProgress, code, msg string) []OperationProgress {
+func alignProgress(batch []DiskPair, got []OperationProgress, status, code, msg string) []OperationProgress {
 	if len(got) == len(batch) {
 		return got
 	}
@@ -282,19 +308,58 @@ func alignProgress(batch []DiskPair, got []OperationProgress, code, msg string) 
 		if op, ok := byDisk[p.DiskId]; ok {
 			out[i] = op
 		} else {
-			out[i] = progressFor(p, StatusFailed, code, msg)
+			out[i] = progressFor(p, status, code, msg)
 		}
 	}
 	return out
 }
 
-// unresolved lists the disks of batch whose progress is not a success.
+// unresolved lists the disks of batch whose outcome is unknown.
 func unresolved(batch []DiskPair, prog []OperationProgress) []string {
 	var out []string
 	for i, p := range batch {
-		if prog[i].OperationStatus != OperationStatusSuccess {
+		if prog[i].OperationStatus == OperationStatusUnknown {
 			out = append(out, p.DiskId)
 		}
+	}
+	return out
+}
+
+// resolveUnknown decides, from ECS state and without resending anything,
+// which disks of a reset call that may have acted were reset: a disk now
+// ReIniting was (Success); any other is OperationStatus Unknown with
+// ErrorCode OutcomeUnknown (in some clouds a reset never shows ReIniting, so
+// its absence proves nothing). One OperationProgress per pair, in order.
+func (h *Handler) resolveUnknown(ctx context.Context, ecs ECS, regionID string, batch []DiskPair) []OperationProgress {
+	out := make([]OperationProgress, len(batch))
+	if len(batch) == 0 {
+		return out
+	}
+	disks, err := ecs.DescribeDisks(ctx, regionID, guardDiskIDs(batch))
+	status := map[string]string{}
+	for _, d := range disks {
+		status[d.DiskId] = d.Status
+	}
+	for i, p := range batch {
+		st, found := status[p.DiskId]
+		switch {
+		case err == nil && st == DiskStatusReIniting:
+			out[i] = progressFor(p, OperationStatusSuccess, "", "")
+			h.guardLog(ctx, slog.LevelInfo, "unanswered reset confirmed: the disk is ReIniting", slog.String("diskId", p.DiskId))
+			continue
+		case err != nil:
+			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
+				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks failed too (%s): whether disk %s was reset to %s is unknown; check the disk's status and events before retrying",
+				FromECS("DescribeDisks", err).Message, p.DiskId, p.SnapshotId))
+		case !found:
+			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
+				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks does not list disk %s: whether it was reset to %s is unknown; check the disk before retrying", p.DiskId, p.SnapshotId))
+		default:
+			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
+				"the reset call may have acted (no answer, or a 5xx answer) and disk %s is %s, not ReIniting: whether it was reset to %s is unknown (it may not have been, or the reset already finished); check the disk's status and events before retrying",
+				p.DiskId, st, p.SnapshotId))
+		}
+		h.guardLog(ctx, slog.LevelWarn, "unanswered reset: outcome unknown", slog.String("diskId", p.DiskId), slog.String("status", st))
 	}
 	return out
 }

@@ -76,7 +76,7 @@ func TestBatchesInInputOrder(t *testing.T) {
 	}
 	var stepTargets []string
 	for _, s := range res.Steps {
-		if s.Name == apiResetDisks {
+		if s.Name == apiResetDisks && s.Outcome != StatusDryRunPassed {
 			stepTargets = append(stepTargets, s.Target)
 		}
 	}
@@ -127,16 +127,19 @@ func TestResetModes(t *testing.T) {
 		wantSucceed int
 	}{
 		{name: "auto, ResetDisks works", reqMode: "auto", disks: 12, wantOps: []string{"ResetDisks", "ResetDisks"}, wantAPI: apiResetDisks, wantSucceed: 12},
+		// The preflight's dry run finds ResetDisks unavailable: the real run
+		// goes straight to ResetDisk.
 		{name: "auto falls back on InvalidAction.NotFound", reqMode: "auto", hook: refuse("InvalidAction.NotFound"), disks: 3,
-			wantOps: []string{"ResetDisks", "ResetDisk", "ResetDisk", "ResetDisk"}, wantAPI: apiResetDisk, wantSucceed: 3},
+			wantOps: []string{"ResetDisk", "ResetDisk", "ResetDisk"}, wantAPI: apiResetDisk, wantSucceed: 3},
 		{name: "auto falls back on Forbidden.RAM, config mode", configMode: "auto", hook: refuse("Forbidden.RAM"), disks: 2,
-			wantOps: []string{"ResetDisks", "ResetDisk", "ResetDisk"}, wantAPI: apiResetDisk, wantSucceed: 2},
+			wantOps: []string{"ResetDisk", "ResetDisk"}, wantAPI: apiResetDisk, wantSucceed: 2},
+		// A refusal of the dry run refuses the real run: no real call.
 		{name: "auto does not fall back on other codes", reqMode: "auto", hook: refuse("InvalidRegionId.NotFound"), disks: 2,
-			wantOps: []string{"ResetDisks"}, wantAPI: apiResetDisks, wantCode: "InvalidRegionId.NotFound"},
+			wantOps: nil, wantAPI: apiResetDisks, wantCode: "InvalidRegionId.NotFound"},
 		{name: "never", reqMode: "never", hook: refuse("InvalidAction.NotFound"), disks: 2,
-			wantOps: []string{"ResetDisks"}, wantAPI: apiResetDisks, wantCode: "InvalidAction.NotFound"},
+			wantOps: nil, wantAPI: apiResetDisks, wantCode: "InvalidAction.NotFound"},
 		{name: "request never overrides config auto", reqMode: "never", configMode: "auto", hook: refuse("UnsupportedOperation"), disks: 1,
-			wantOps: []string{"ResetDisks"}, wantAPI: apiResetDisks, wantCode: "UnsupportedOperation"},
+			wantOps: nil, wantAPI: apiResetDisks, wantCode: "UnsupportedOperation"},
 		{name: "always", reqMode: "always", disks: 3, wantOps: []string{"ResetDisk", "ResetDisk", "ResetDisk"}, wantAPI: apiResetDisk, wantSucceed: 3},
 		{name: "always from config", configMode: "always", disks: 2, wantOps: []string{"ResetDisk", "ResetDisk"}, wantAPI: apiResetDisk, wantSucceed: 2},
 	}
@@ -151,7 +154,7 @@ func TestResetModes(t *testing.T) {
 			res, err := h.Rollback(rollbackCtx(t, clock), f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairs, ResetMode: tt.reqMode})
 			var got []string
 			for _, o := range f.ops() {
-				if name, _, _ := strings.Cut(o, " "); strings.HasPrefix(name, "ResetDisk") {
+				if name, _, _ := strings.Cut(o, " "); strings.HasPrefix(name, "ResetDisk") && !strings.HasSuffix(o, " dry") {
 					got = append(got, name)
 				}
 			}
@@ -203,8 +206,11 @@ func TestFallbackAppliesToAllBatches(t *testing.T) {
 	if got := f.count("ResetDisk"); got != 25 {
 		t.Errorf("ResetDisk calls = %d, want 25", got)
 	}
-	if got := f.count("ResetDisks"); got < 1 || got > resetConcurrency {
-		t.Errorf("ResetDisks calls = %d, want 1..%d (later batches go straight to ResetDisk)", got, resetConcurrency)
+	if got := f.countDry("ResetDisks"); got < 1 || got > resetConcurrency {
+		t.Errorf("dry-run ResetDisks calls = %d, want 1..%d (later batches go straight to ResetDisk)", got, resetConcurrency)
+	}
+	if got := f.count("ResetDisks"); got != 0 {
+		t.Errorf("real ResetDisks calls = %d, want 0 (the preflight found it unavailable)", got)
 	}
 	if got := len(res.RequestIds); got != 25 {
 		t.Errorf("RequestIds = %d, want one per ResetDisk call", got)
@@ -242,10 +248,23 @@ func TestSentResetIsNotResent(t *testing.T) {
 	}
 }
 
+// vanishDuringReset deletes disk when the real reset call comes: what the
+// preflight could not know, ECS reports per disk during the reset itself.
+func vanishDuringReset(f *fakeECS, disk string) {
+	f.hook = func(c fakeCall) error {
+		if c.Op == "ResetDisks" && !c.DryRun {
+			f.mu.Lock()
+			delete(f.disks, disk)
+			f.mu.Unlock()
+		}
+		return nil
+	}
+}
+
 func TestPartialAnswerKeepsECSEntries(t *testing.T) {
-	f := manyFleet(2)
-	pairs := append(manyPairs(2), DiskPair{DiskId: "d-gone0000", SnapshotId: "s-gone0000"})
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairs})
+	f := manyFleet(3)
+	vanishDuringReset(f, "d-many0002")
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +275,9 @@ func TestPartialAnswerKeepsECSEntries(t *testing.T) {
 		t.Errorf("third disk's ErrorCode = %q", got)
 	}
 	fail := true
-	_, err = runRollback(t, manyFleet(2), &Request{RegionId: fakeRegion, Disk: pairs, FailOnPartial: &fail})
+	f = manyFleet(3)
+	vanishDuringReset(f, "d-many0002")
+	_, err = runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3), FailOnPartial: &fail})
 	if codeOf(err) != ErrPartialFailure {
 		t.Errorf("FailOnPartial: error = %v, want PartialFailure", err)
 	}
@@ -268,22 +289,30 @@ func TestUnansweredAtTheDeadlineIsDeadlineExceeded(t *testing.T) {
 	ctx, cancel := context.WithCancel(rollbackCtx(t, clock))
 	defer cancel()
 	f.hook = func(c fakeCall) error {
-		switch c.Op {
-		case "ResetDisks":
+		switch {
+		case c.DryRun:
+		case c.Op == "ResetDisks":
 			cancel() // the deadline passes while the call is on the wire
 			return &TransportError{Op: "ResetDisks", Sent: true, Timeout: true, Message: "context deadline exceeded"}
-		case "DescribeDisks":
+		case c.Op == "DescribeDisks":
 			return &TransportError{Op: "DescribeDisks", Message: "not sent: context deadline exceeded"}
 		}
 		return nil
 	}
 	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: manyPairs(2)})
 	var fe *Error
-	if !asErr(err, &fe) || fe.Code != ErrDeadlineExceeded || fe.Result == nil {
-		t.Fatalf("error = %v, want DeadlineExceeded with the Result", err)
+	// The call may have acted and nothing can be read back: unknown, never
+	// done and never "not done".
+	if !asErr(err, &fe) || fe.Code != ErrOutcomeUnknown || fe.Result == nil {
+		t.Fatalf("error = %v, want OutcomeUnknown with the Result", err)
 	}
-	if got := len(fe.Result.OperationProgressSet.OperationProgress); got != 2 {
-		t.Errorf("progress entries = %d, want 2 (outcome unknown)", got)
+	for _, op := range fe.Result.OperationProgressSet.OperationProgress {
+		if op.OperationStatus != OperationStatusUnknown || op.ErrorCode != codeOutcomeUnknown {
+			t.Errorf("progress %+v, want Unknown/OutcomeUnknown", op)
+		}
+	}
+	if got := fe.Result.Summary; got.Unknown != 2 || got.Status != StatusOutcomeUnknown {
+		t.Errorf("Summary = %+v, want 2 Unknown", got)
 	}
 	if n := f.count("ResetDisks"); n != 1 {
 		t.Errorf("ResetDisks calls = %d, want 1 (never resent)", n)

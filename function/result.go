@@ -29,8 +29,11 @@ type Summary struct {
 	Total     int    `json:"Total"`
 	Succeeded int    `json:"Succeeded"`
 	Failed    int    `json:"Failed"`
-	DryRun    bool   `json:"DryRun"`
-	Message   string `json:"Message,omitempty"`
+	// Unknown counts disks whose outcome nobody can tell yet (OperationStatus
+	// "Unknown"): neither done nor not done.
+	Unknown int    `json:"Unknown"`
+	DryRun  bool   `json:"DryRun"`
+	Message string `json:"Message,omitempty"`
 }
 
 // Summary statuses.
@@ -42,7 +45,17 @@ const (
 	StatusNothingToDo     = "NothingToDo"
 	StatusInProgress      = "InProgress"
 	StatusDuplicate       = "Duplicate"
+	// StatusOutcomeUnknown: some disk may or may not have been reset.
+	StatusOutcomeUnknown = ErrOutcomeUnknown
+	// StatusRefused: nothing was done (a real run failing its checks, or an
+	// alarm while ALARM_ROLLBACK is off).
+	StatusRefused = "Refused"
 )
+
+// OperationStatusUnknown is the OperationStatus of a disk whose reset may
+// or may not have happened (ErrorCode OutcomeUnknown). ECS itself only
+// answers Success or Failed.
+const OperationStatusUnknown = "Unknown"
 
 // Plan is a request resolved into concrete work.
 type Plan struct {
@@ -55,6 +68,8 @@ type Plan struct {
 	Backups          []string   `json:"Backups,omitempty"` // disk ids to snapshot first
 	ResetAPI         string     `json:"ResetAPI"`          // ResetDisks or ResetDisk
 	IdempotencyKey   string     `json:"IdempotencyKey,omitempty"`
+	// keyOrigin namespaces IdempotencyKey (see guardKey).
+	keyOrigin string
 }
 
 // Step is one call or phase of a rollback.
@@ -85,17 +100,22 @@ type Backup struct {
 func summarise(set OperationProgressSet, dryRun bool) Summary {
 	s := Summary{Total: len(set.OperationProgress), DryRun: dryRun}
 	for _, p := range set.OperationProgress {
-		if p.OperationStatus == OperationStatusSuccess {
+		switch p.OperationStatus {
+		case OperationStatusSuccess:
 			s.Succeeded++
-		} else {
+		case OperationStatusUnknown:
+			s.Unknown++
+		default:
 			s.Failed++
 		}
 	}
 	switch {
-	case dryRun && s.Failed == 0:
+	case dryRun && s.Failed+s.Unknown == 0:
 		s.Status = StatusDryRunPassed
 	case s.Total == 0:
 		s.Status = StatusNothingToDo
+	case s.Unknown > 0:
+		s.Status = StatusOutcomeUnknown
 	case s.Failed == 0:
 		s.Status = StatusSucceeded
 	case s.Succeeded == 0:

@@ -2,6 +2,7 @@ package function
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,275 +14,408 @@ const codeDryRunOperation = "DryRunOperation"
 // stepSkipped is the Outcome of a step that was planned but not carried out.
 const stepSkipped = "Skipped"
 
-// run is one rollback's working state. Only the goroutine running Rollback
-// touches it, except the read-only fields the reset batches read.
+// run is one rollback's working state: one value per invocation, touched
+// only by the goroutine running Rollback (reset batches read its read-only
+// fields). Every phase reads and writes it; nothing lives in package state.
 type run struct {
-	h    *Handler
-	ecs  ECS
-	inv  Invocation
-	req  *Request
-	res  *Result
-	plan *Plan
-	w    *waiter
+	h     *Handler
+	ecs   ECS
+	inv   Invocation
+	req   *Request
+	res   *Result
+	plan  *Plan
+	w     *waiter
+	clock Clock
+	ctx   context.Context // the invocation's: read-backs and compensations outlive the work context
 
 	diskInstance map[string]string // disk → instance, when instances were looked up
 	instStatus   map[string]string // instance → status when planned
-	awaitStopped []string          // instances found Stopping: waited for, not started
-	stopped      []string          // instances this invocation stopped
+	awaitStopped []string          // instances found Stopping by someone else: waited for
+	owned        []string          // instances this rollback (or an earlier attempt of it) stopped
+	started      map[string]bool   // owned or planned instances seen Running after our start
+
+	claim   *claim     // the disks claimed for this rollback; nil before the guard phase
+	toReset []DiskPair // claimed and to be reset by this invocation
+	dups    []DiskPair // already reset for this idempotency key
+	busy    []DiskPair // being reset right now by another invocation with this key
+
+	resetDone bool        // the reset phase ran (some calls may have been made)
+	reset     resetResult // its outcome, one progress per toReset pair
+	pending   []string    // reset disks not seen out of ReIniting by the wait
+	waitErr   error
+
+	compensations []compensation
+	failure       *Error           // what ended the phases early, if anything
+	recordLost    bool             // the claim's record could not be written
+	startReached  bool             // the start phase ran
+	answerPre     *preflightResult // a dry run's verdict
 }
 
-// Rollback carries out a validated request with one invocation's ECS client.
+// compensation undoes, or finishes, what a phase changed in the world. They
+// run once, last registered first, after the phases end for any reason.
+type compensation struct {
+	name string
+	do   func(ctx context.Context)
+}
+
+// phase is one stage of a rollback. Phases run in order until one fails;
+// a phase that changes the world registers its compensation first.
+type phase struct {
+	name string
+	// needsReserve: runs on the work context, which ends early enough to
+	// leave time to start again what the rollback stopped.
+	needsReserve bool
+	// idle, when set, reports that the phase has nothing to do: then the
+	// deadline having passed is no failure of it.
+	idle func() bool
+	do   func(ctx context.Context) error
+}
+
+// Rollback carries out a request with one invocation's ECS client:
 //
-// The plain request (pairs, no options) is one ResetDisks call per batch of
-// ten; the result's OperationProgressSet lists every disk in input order.
-// The options add phases, in this order, each recorded in Result.Steps:
+//	plan       pairs from an instance snapshot; instances of the disks (reads only)
+//	allow      the allow-list (ALLOWED_DISK_TAG)
+//	claim      cooldown and idempotency (disk tags); compensation: record outcomes
+//	preflight  the dry-run form of every mutating call for the pairs still to
+//	           reset; a real run stops here, refusing the whole request, when
+//	           any pair or instance cannot work: nothing stopped, nothing reset
+//	stop       StopInstance KeepCharging, wait until Stopped; compensation: start again
+//	backup     CreateSnapshot per disk, wait until accomplished
+//	reset      ResetDisks batches (3 at once) or ResetDisk per disk
+//	wait       DescribeDisks until no reset disk is ReIniting (Wait or StartInstance)
+//	start      StartInstance, wait until Running
 //
-//	resolve   pairs from an instance snapshot; instances of the disks (read only)
-//	guards    checkAllowed; claim (not for DryRun)
-//	stop      StopInstance KeepCharging, wait until Stopped
-//	backup    CreateSnapshot per disk, wait until accomplished
-//	reset     ResetDisks batches (3 at once) or ResetDisk per disk
-//	release   the guards record which disks were reset
-//	wait      DescribeDisks until no disk is ReIniting (Wait or StartInstance)
-//	start     StartInstance
-//
-// With DryRun the mutating calls are made only in their dry-run form
-// (ResetDisks/ResetDisk, StopInstance, StartInstance); backups are planned
-// only. The ctx deadline is checked before each phase: when it has passed,
-// the error is a DeadlineExceeded *Error carrying the Result so far.
+// A dry run is plan, allow and preflight of every pair. Whatever ends the phases, the
+// compensations run and one place (answer) classifies the outcome: each
+// disk is done, not done or unknown, and each stopped instance is running
+// again or reported (InstanceNotRestarted).
 func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Request) (*Result, error) {
-	r := &run{h: h, ecs: ecs, inv: inv, req: req, res: &Result{}, w: waiterFrom(ctx)}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	clock := h.clock()
+	r := &run{h: h, ecs: ecs, inv: inv, req: req, res: &Result{}, w: newWaiter(clock), clock: clock, ctx: ctx, started: map[string]bool{}}
+	work, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, p := range r.phases() {
+		pctx := ctx
+		if p.needsReserve {
+			pctx = work
+		}
+		if p.idle != nil && p.idle() {
+			continue
+		}
+		if pctx.Err() != nil {
+			r.failure = r.deadlineBefore(p.name)
+			break
+		}
+		if err := p.do(pctx); err != nil {
+			r.failure = FromECS(p.name, err)
+			break
+		}
+		if p.name == "preflight" && len(r.plan.InstancesToStop)+len(r.owned) > 0 {
+			cancel()
+			work, cancel = withStartReserve(ctx)
+		}
+	}
+	for i := len(r.compensations) - 1; i >= 0; i-- {
+		r.compensations[i].do(ctx)
+	}
+	return r.answer(ctx)
+}
+
+// phases lists the phases of this request.
+func (r *run) phases() []phase {
+	ps := []phase{
+		{name: "plan", do: r.planPhase},
+		{name: "allow", do: func(ctx context.Context) error { return r.h.checkAllowed(ctx, r.ecs, r.plan) }},
+	}
+	if r.req.DryRun {
+		return append(ps, phase{name: "preflight", do: r.preflightPhase})
+	}
+	return append(ps,
+		phase{name: "claim", do: r.claimPhase},
+		phase{name: "preflight", do: r.preflightPhase},
+		phase{name: "stop", needsReserve: true, do: r.stopPhase},
+		phase{name: "backup", needsReserve: true, idle: func() bool { return !r.req.BackupBeforeReset || len(r.toReset) == 0 }, do: r.backupPhase},
+		phase{name: "reset", needsReserve: true, idle: func() bool { return len(r.toReset) == 0 }, do: r.resetPhase},
+		phase{name: "wait", needsReserve: true, idle: func() bool { return !r.waitNeeded() }, do: r.waitPhase},
+		phase{name: "start", idle: func() bool { return len(r.instancesToStart()) == 0 }, do: r.startPhase},
+	)
+}
+
+// startReserveMin/Max bound the time kept back, once instances are to be
+// stopped, to start them again: a quarter of what is left.
+const (
+	startReserveMin = 500 * time.Millisecond
+	startReserveMax = 30 * time.Second
+)
+
+// withStartReserve ends the work phases early enough that the start phase
+// and the compensations still have time to start the instances again.
+func withStartReserve(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(max(time.Until(deadline)/4, startReserveMin), startReserveMax)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}
+
+// compensate registers what to run after the phases, whatever ends them.
+func (r *run) compensate(name string, do func(ctx context.Context)) {
+	r.compensations = append(r.compensations, compensation{name: name, do: do})
+}
+
+func (r *run) planPhase(ctx context.Context) error {
 	plan, err := r.resolve(ctx)
 	r.res.Plan = plan
-	if err != nil {
-		return nil, r.fail(err)
-	}
-	if err := r.checkDeadline(ctx, "the guard checks"); err != nil {
-		return nil, err
-	}
-	if err := h.checkAllowed(ctx, ecs, plan); err != nil {
-		return nil, r.fail(err)
-	}
-	if req.DryRun {
-		return r.dryRun(ctx)
-	}
-	return r.execute(ctx)
+	return err
 }
 
-// execute runs a real (not dry) rollback once the plan has passed checkAllowed.
-func (r *run) execute(ctx context.Context) (*Result, error) {
-	h, plan, req := r.h, r.plan, r.req
-	toReset, dups, err := h.claim(ctx, r.ecs, r.inv, plan)
+// claimPhase applies cooldown and idempotency; the claim's record of each
+// disk's outcome is written last, whatever happens in between.
+func (r *run) claimPhase(ctx context.Context) error {
+	until, _ := r.ctx.Deadline()
+	c, err := r.h.claim(ctx, r.ecs, r.inv, r.plan, until)
 	if err != nil {
-		return nil, r.fail(err)
+		return err
 	}
-	accepted := make(map[string]bool, len(toReset))
-	for _, p := range toReset {
-		accepted[p.DiskId] = false
-	}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			h.release(ctx, r.ecs, r.inv, plan, accepted)
-		}
-	}
-	defer release()
-	key := "idempotency key " + plan.IdempotencyKey
-	if plan.IdempotencyKey == "" {
-		key = "this FC request id (a retry of the same invocation)"
-	}
-	for _, d := range dups {
+	r.claim = c
+	r.toReset, r.dups, r.busy = c.toReset, c.duplicates, c.busy
+	r.compensate("record", func(ctx context.Context) { r.record(ctx) })
+	key := r.keyDescription()
+	for _, d := range r.dups {
 		r.step(Step{Name: "Idempotency", Target: d.DiskId, Outcome: stepSkipped, Message: "already reset for " + key})
 	}
-	if len(dups) > 0 {
-		plan.Batches = planBatches(toReset)
+	for _, d := range r.busy {
+		r.step(Step{Name: "Idempotency", Target: d.DiskId, Outcome: stepSkipped, Code: ErrRollbackInProgress, Message: "being reset right now by another invocation with " + key})
 	}
-	if len(toReset) == 0 {
-		r.res.OperationProgressSet = r.merged(nil, nil, dups)
-		r.res.Summary = summarise(r.res.OperationProgressSet, false)
-		if len(dups) > 0 {
-			r.res.Summary.Status = StatusDuplicate
-			r.res.Summary.Message = fmt.Sprintf("all %d disks were already reset for %s: nothing was done again", len(dups), key)
-		}
-		return h.finish(req, r.res)
+	if len(r.dups)+len(r.busy) > 0 {
+		r.plan.Batches = planBatches(r.toReset)
 	}
+	return nil
+}
 
-	if req.StopInstance {
-		if err := r.stopInstances(ctx, r.instancesOf(plan.InstancesToStop, toReset)); err != nil {
-			r.restoreStopped(ctx)
-			return nil, r.fail(err)
+// record writes each claimed disk's outcome (the claim's release): done,
+// unknown, or failed for a disk this invocation did not reset.
+func (r *run) record(ctx context.Context) {
+	outcome := map[string]string{}
+	for id := range r.claim.won {
+		outcome[id] = stateFailed
+	}
+	for i, p := range r.toReset {
+		if !r.resetDone || i >= len(r.reset.progress) {
+			continue
+		}
+		switch r.reset.progress[i].OperationStatus {
+		case OperationStatusSuccess:
+			outcome[p.DiskId] = stateDone
+		case OperationStatusUnknown:
+			outcome[p.DiskId] = stateUnknown
 		}
 	}
-	if req.BackupBeforeReset {
-		if err := r.checkDeadline(ctx, "the backups"); err != nil {
-			r.restoreStopped(ctx)
-			return nil, err
-		}
-		if err := r.backup(ctx, toReset); err != nil {
-			r.restoreStopped(ctx)
-			return nil, r.fail(err)
-		}
+	if len(outcome) == 0 {
+		return
 	}
-	if err := r.checkDeadline(ctx, "the reset"); err != nil {
-		r.restoreStopped(ctx)
-		return nil, err
+	start := r.h.now()
+	err := r.claim.record(ctx, outcome, r.h.now())
+	if err != nil {
+		fe := FromECS("TagResources", err)
+		r.step(Step{Name: "RecordOutcome", Target: strings.Join(sortedKeys(r.claim.won), ","), Outcome: StatusFailed, Code: fe.Code,
+			Message: "the outcome could not be recorded on the disks: requests with other keys get " + ErrGuardRecordLost + " for them until the claim goes stale; " + fe.Message, DurationMs: r.h.since(start)})
+		r.recordLost = true
+		return
 	}
+	r.step(Step{Name: "RecordOutcome", Target: strings.Join(sortedKeys(r.claim.won), ","), Outcome: StatusSucceeded, DurationMs: r.h.since(start)})
+}
 
-	rr := r.reset(ctx, toReset, false)
-	for i, p := range toReset {
-		accepted[p.DiskId] = rr.progress[i].OperationStatus == OperationStatusSuccess
+func (r *run) keyDescription() string {
+	if r.plan.IdempotencyKey == "" {
+		return "this FC request id (a retry of the same invocation)"
 	}
-	var resetIDs []string // known reset: waited for
-	for _, p := range toReset {
-		if accepted[p.DiskId] {
-			resetIDs = append(resetIDs, p.DiskId)
-		}
-	}
-	for _, id := range rr.unknown {
-		accepted[id] = true // maybe reset: the guards must count it as reset
-	}
-	release()
-	r.res.OperationProgressSet = r.merged(toReset, rr.progress, dups)
-	r.setRequestIDs(rr.requestIDs)
-	if !rr.answered && !rr.notSent && rr.firstErr != nil {
-		// Every call was refused: nothing happened, report the refusal itself.
-		r.restoreStopped(ctx)
-		return nil, r.failReset(rr, toReset, dups)
-	}
-	r.res.Summary = summarise(r.res.OperationProgressSet, false)
-	if rr.notSent || (len(rr.unknown) > 0 && ctx.Err() != nil) {
-		// The deadline came mid-reset: what is known travels in the error.
-		msg := "the invocation deadline came before every disk was sent for reset"
-		if !rr.notSent {
-			msg = "the invocation deadline came before ECS answered the reset of: " + strings.Join(rr.unknown, ", ") + "; check those disks before retrying"
-		}
-		fe := &Error{Code: ErrDeadlineExceeded, Message: msg, RequestID: r.res.RequestId, cause: errDeadline}
-		r.res.Summary.Message = fe.Message
-		fe.Result = r.res
-		return nil, fe
-	}
+	return "idempotency key " + r.plan.IdempotencyKey
+}
 
-	toStart := r.instancesToStart(toReset)
-	var pending []string
-	var waitErr error
-	if (req.Wait || len(toStart) > 0) && len(resetIDs) > 0 {
-		if ctx.Err() != nil {
-			pending = resetIDs
-			r.step(Step{Name: "WaitDisks", Target: strings.Join(resetIDs, ","), Outcome: stepSkipped, Code: ErrDeadlineExceeded, Message: "the deadline came before the wait"})
-		} else {
-			r.res.Disks, pending, waitErr = r.waitDisks(ctx, resetIDs)
-		}
+func (r *run) backupPhase(ctx context.Context) error {
+	if !r.req.BackupBeforeReset || len(r.toReset) == 0 {
+		return nil
 	}
-	var notStarted, startFailed []string
-	if len(toStart) > 0 {
-		if len(pending) > 0 || waitErr != nil || ctx.Err() != nil {
-			notStarted = toStart
-			for _, id := range toStart {
-				r.step(Step{Name: "StartInstance", Target: id, Outcome: stepSkipped, Message: "not started: its disks were not seen leaving ReIniting"})
-			}
-		} else {
-			startFailed = r.startInstances(ctx, toStart)
-		}
-	}
+	return r.backup(ctx, r.toReset)
+}
 
+func (r *run) resetPhase(ctx context.Context) error {
+	if len(r.toReset) == 0 {
+		return nil
+	}
+	r.resetDone = true
+	r.reset = r.resetPairs(ctx, r.toReset, false)
+	r.setRequestIDs(r.reset.requestIDs)
+	if !r.reset.answered && !r.reset.notSent && r.reset.firstErr != nil {
+		// Every call was refused: nothing happened; report the refusal.
+		return r.reset.firstErr
+	}
+	if r.reset.notSent {
+		return &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before every disk was sent for reset", cause: errDeadline}
+	}
+	return nil
+}
+
+// resetIDs are the disks this invocation reset and ECS accepted.
+func (r *run) resetIDs() []string {
+	var ids []string
+	for i, p := range r.toReset {
+		if r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus == OperationStatusSuccess {
+			ids = append(ids, p.DiskId)
+		}
+	}
+	return ids
+}
+
+// waitNeeded reports whether disks were reset now and the request waits
+// for them (Wait, or an instance to start).
+func (r *run) waitNeeded() bool {
+	return len(r.resetIDs()) > 0 && (r.req.Wait || len(r.instancesToStart()) > 0)
+}
+
+func (r *run) waitPhase(ctx context.Context) error {
+	r.res.Disks, r.pending, r.waitErr = r.waitDisks(ctx, r.resetIDs())
+	return nil
+}
+
+// failOnPartial is the request's FailOnPartial, else FAIL_ON_PARTIAL.
+func (r *run) failOnPartial() bool {
+	if r.req.FailOnPartial != nil {
+		return *r.req.FailOnPartial
+	}
+	return r.h.Config.FailOnPartial
+}
+
+// deadlineBefore is the failure of a phase that could not start in time.
+func (r *run) deadlineBefore(phase string) *Error {
+	fe := &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the " + phase + " phase", cause: errDeadline}
+	r.step(Step{Name: "Deadline", Outcome: StatusFailed, Code: fe.Code, Message: fe.Message})
+	return fe
+}
+
+// answer is the one place a rollback's outcome is decided: it merges the
+// per-disk outcomes, says in Summary what happened (done, not done,
+// unknown), and turns anything short of success into an *Error carrying
+// the whole Result (plan and steps included).
+func (r *run) answer(ctx context.Context) (*Result, error) {
+	res := r.res
+	if r.req.DryRun {
+		return r.answerDryRun()
+	}
+	if r.resetDone || len(r.dups)+len(r.busy) > 0 {
+		res.OperationProgressSet = r.merged()
+	}
+	res.Summary = summarise(res.OperationProgressSet, false)
+	if res.OperationProgressSet.OperationProgress == nil {
+		res.OperationProgressSet.OperationProgress = []OperationProgress{}
+		res.Summary.Total = len(r.planPairs())
+		if r.failure != nil {
+			res.Summary.Status = StatusFailed
+		}
+	}
 	var msgs []string
+	if len(r.dups) > 0 && len(r.toReset) == 0 && len(r.busy) == 0 && r.failure == nil {
+		res.Summary.Status = StatusDuplicate
+		msgs = append(msgs, fmt.Sprintf("all %d disks were already reset for %s: nothing was done again", len(r.dups), r.keyDescription()))
+	} else if len(r.dups) > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d disks were already reset for %s and not reset again: %s", len(r.dups), r.keyDescription(), joinDiskIDs(r.dups)))
+	}
+	if len(r.busy) > 0 {
+		msgs = append(msgs, "being reset right now by another invocation with the same key (not reset again; its answer tells the outcome): "+joinDiskIDs(r.busy))
+	}
 	switch {
-	case waitErr != nil:
-		r.res.Summary.Status = StatusInProgress
-		msgs = append(msgs, "the resets were accepted but the disks could not be followed: "+waitErr.Error())
-	case len(pending) > 0:
-		r.res.Summary.Status = StatusInProgress
-		msgs = append(msgs, "stopped waiting before the deadline; still ReIniting: "+strings.Join(pending, ", "))
+	case r.waitErr != nil:
+		msgs = append(msgs, "the resets were accepted but the disks could not be followed: "+r.waitErr.Error())
+	case len(r.pending) > 0:
+		msgs = append(msgs, "stopped waiting before the deadline; still ReIniting: "+strings.Join(r.pending, ", "))
 	}
-	if len(notStarted) > 0 {
-		msgs = append(msgs, "not started (start them once their disks are no longer ReIniting): "+strings.Join(notStarted, ", "))
+	if r.recordLost {
+		msgs = append(msgs, "the outcome could not be recorded on the disks (see the RecordOutcome step): requests with other keys get "+ErrGuardRecordLost+" until the claim goes stale")
 	}
-	if len(startFailed) > 0 {
-		msgs = append(msgs, "StartInstance refused: "+strings.Join(startFailed, ", "))
+	if left := r.leftStopped(); len(left) > 0 {
+		msgs = append(msgs, "left stopped (StartInstance not asked): "+strings.Join(left, ", "))
 	}
-	if len(r.stopped) > 0 && len(toStart) == 0 {
-		msgs = append(msgs, "left stopped (StartInstance not asked): "+strings.Join(r.stopped, ", "))
+
+	notRestarted := r.notRestarted()
+	var fe *Error
+	switch {
+	case len(notRestarted) > 0:
+		fe = &Error{Code: ErrInstanceNotRestarted, Message: "not running again after the rollback stopped them: " + strings.Join(notRestarted, ", ") +
+			"; the tag " + tagStoppedBy + " on each marks it, so a retry or the next rollback of it starts it; or start it by hand"}
+		if r.failure != nil {
+			fe.Message = r.failure.Error() + "; " + fe.Message
+			fe.cause = r.failure
+		}
+		res.Summary.Status = ErrInstanceNotRestarted
+	case r.failure != nil:
+		fe = r.failure
+		if res.Summary.Unknown > 0 {
+			res.Summary.Status = StatusOutcomeUnknown
+		}
+	case res.Summary.Unknown > 0:
+		fe = &Error{Code: ErrOutcomeUnknown, Message: fmt.Sprintf("whether %d of %d disks were reset is unknown (no answer, or an error answer after the call was sent, and ECS shows no sign of the reset): %s; a retry with the same key resends them",
+			res.Summary.Unknown, res.Summary.Total, strings.Join(r.unknownDisks(), ", "))}
+	case ctx.Err() != nil && res.Summary.Succeeded < res.Summary.Total:
+		fe = &Error{Code: ErrDeadlineExceeded, Message: fmt.Sprintf("the invocation deadline came before the rollback finished: %d of %d disks confirmed reset", res.Summary.Succeeded, res.Summary.Total), cause: errDeadline}
+	case r.waitErr != nil || len(r.pending) > 0:
+		res.Summary.Status = StatusInProgress
+	case r.failOnPartial() && res.Summary.Failed > 0 && res.Summary.Succeeded > 0:
+		fe = &Error{Code: ErrPartialFailure, Message: fmt.Sprintf("%d of %d disks were not reset", res.Summary.Failed, res.Summary.Total)}
 	}
-	if len(dups) > 0 {
-		msgs = append(msgs, fmt.Sprintf("%d disks were already reset for %s and not reset again: %s", len(dups), key, joinDiskIDs(dups)))
+	if fe != nil {
+		msgs = append([]string{fe.Message}, msgs...)
 	}
-	r.res.Summary.Message = strings.Join(msgs, "; ")
-	return h.finish(req, r.res)
+	res.Summary.Message = strings.Join(msgs, "; ")
+	if fe == nil {
+		return res, nil
+	}
+	if fe.RequestID == "" {
+		fe.RequestID = res.RequestId
+	}
+	fe.Result = res
+	return nil, fe
 }
 
-// instancesToStart are the planned starts that hold one of the disks reset
-// now; with StopInstance only those this invocation actually stopped.
-func (r *run) instancesToStart(toReset []DiskPair) []string {
-	ids := r.instancesOf(r.plan.InstancesToStart, toReset)
-	if !r.req.StopInstance {
-		return ids
-	}
-	var out []string
-	for _, id := range ids {
-		for _, s := range r.stopped {
-			if s == id {
-				out = append(out, id)
-			}
+// unknownDisks lists the disks whose outcome is unknown.
+func (r *run) unknownDisks() []string {
+	var ids []string
+	for _, p := range r.res.OperationProgressSet.OperationProgress {
+		if p.OperationStatus == OperationStatusUnknown {
+			ids = append(ids, p.Item("DiskId"))
 		}
 	}
-	return out
+	return ids
 }
 
-// dryRun checks the whole plan with the dry-run forms of the calls.
-func (r *run) dryRun(ctx context.Context) (*Result, error) {
-	plan := r.plan
-	stopRefused := r.dryRunStop(ctx, plan.InstancesToStop)
-	for _, id := range plan.Backups {
-		r.step(Step{Name: "CreateSnapshot", Target: id, Outcome: stepSkipped, Message: "planned: CreateSnapshot has no dry run"})
+func (r *run) planPairs() []DiskPair {
+	if r.plan == nil {
+		return nil
 	}
-	if err := r.checkDeadline(ctx, "the reset"); err != nil {
-		return nil, err
-	}
-	rr := r.reset(ctx, plan.Pairs, true)
-	r.setRequestIDs(rr.requestIDs)
-	if !rr.answered && !rr.notSent && rr.firstErr != nil {
-		return nil, r.failReset(rr, plan.Pairs, nil)
-	}
-	for i, p := range plan.Pairs {
-		if fe := stopRefused[r.diskInstance[p.DiskId]]; fe != nil {
-			rr.progress[i] = progressFor(p, StatusFailed, fe.Code, "StopInstance would be refused: "+fe.Message)
-		}
-	}
-	r.res.OperationProgressSet = OperationProgressSet{OperationProgress: rr.progress}
-	if r.req.Wait || len(plan.InstancesToStart) > 0 {
-		r.step(Step{Name: "WaitDisks", Target: joinDiskIDs(plan.Pairs), Outcome: stepSkipped, Message: "dry run: nothing to wait for"})
-	}
-	startRefused := r.dryRunStart(ctx, plan.InstancesToStart)
-	r.res.Summary = summarise(r.res.OperationProgressSet, true)
-	var msgs []string
-	for _, id := range plan.InstancesToStart {
-		if fe := startRefused[id]; fe != nil {
-			msgs = append(msgs, "StartInstance "+id+" would be refused: "+fe.Code)
-		}
-	}
-	if rr.notSent {
-		fe := &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the dry run finished", cause: errDeadline}
-		r.res.Summary.Message = fe.Message
-		fe.Result = r.res
-		return nil, fe
-	}
-	if len(startRefused) > 0 && r.res.Summary.Status == StatusDryRunPassed {
-		r.res.Summary.Status = StatusPartiallyFailed
-	}
-	r.res.Summary.Message = strings.Join(msgs, "; ")
-	return r.h.finish(r.req, r.res)
+	return r.plan.Pairs
 }
 
-// merged lists every planned pair's outcome in plan order: the reset
-// outcome, or success for a pair already reset under the idempotency key.
-func (r *run) merged(toReset []DiskPair, progress []OperationProgress, dups []DiskPair) OperationProgressSet {
-	byDisk := make(map[string]OperationProgress, len(toReset)+len(dups))
-	for i, p := range toReset {
-		byDisk[p.DiskId] = progress[i]
+// merged lists every planned pair's outcome in plan order: this
+// invocation's reset outcome, success for a pair already reset under the
+// idempotency key, unknown for one another invocation is resetting now.
+func (r *run) merged() OperationProgressSet {
+	byDisk := make(map[string]OperationProgress, len(r.toReset)+len(r.dups)+len(r.busy))
+	for i, p := range r.toReset {
+		if i < len(r.reset.progress) {
+			byDisk[p.DiskId] = r.reset.progress[i]
+		} else {
+			byDisk[p.DiskId] = progressFor(p, StatusFailed, ErrDeadlineExceeded, "not sent: the rollback ended before its reset")
+		}
 	}
-	for _, d := range dups {
+	for _, d := range r.dups {
 		byDisk[d.DiskId] = progressFor(d, OperationStatusSuccess, "", "")
+	}
+	for _, d := range r.busy {
+		byDisk[d.DiskId] = progressFor(d, OperationStatusUnknown, ErrRollbackInProgress, "another invocation with the same idempotency key is resetting this disk right now")
 	}
 	out := make([]OperationProgress, 0, len(byDisk))
 	for _, p := range r.plan.Pairs {
@@ -290,7 +424,7 @@ func (r *run) merged(toReset []DiskPair, progress []OperationProgress, dups []Di
 			delete(byDisk, p.DiskId)
 		}
 	}
-	for _, p := range toReset { // pairs claim returned that the plan does not list
+	for _, p := range r.toReset { // pairs the claim returned that the plan does not list
 		if op, ok := byDisk[p.DiskId]; ok {
 			out = append(out, op)
 		}
@@ -309,69 +443,17 @@ func (r *run) setRequestIDs(ids []string) {
 	}
 }
 
-// orchestrated reports whether the request asked for more than the plain
-// ResetDisks calls; its errors then carry the Result (plan and steps).
-func (r *run) orchestrated() bool {
-	q := r.req
-	return q.SnapshotGroupId != "" || q.InstanceId != "" || q.StopInstance || q.StartInstance || q.Wait || q.BackupBeforeReset
-}
-
-// fail turns err into the function's *Error; for an orchestrated request,
-// or a deadline, it carries what was done so far.
-func (r *run) fail(err error) error {
-	fe := FromECS("Rollback", err)
-	if fe.Result == nil && (r.orchestrated() || fe.Code == ErrDeadlineExceeded) {
-		r.attach(fe)
-	}
-	return fe
-}
-
-// failReset reports a reset in which every call was refused: the first
-// refusal, with the Result when there was more to tell than that refusal.
-func (r *run) failReset(rr resetResult, sent, dups []DiskPair) error {
-	fe := rr.firstErr
-	if r.orchestrated() || rr.calls > 1 {
-		r.res.OperationProgressSet = r.merged(sent, rr.progress, dups)
-		r.res.Summary = summarise(r.res.OperationProgressSet, r.req.DryRun)
-		r.res.Summary.Message = fe.Message
-		fe.Result = r.res
-	}
-	return fe
-}
-
-// attach puts the Result into fe, with a summary saying nothing was reset
-// when no reset call was made.
-func (r *run) attach(fe *Error) {
-	if len(r.res.OperationProgressSet.OperationProgress) > 0 {
-		r.res.Summary = summarise(r.res.OperationProgressSet, r.req.DryRun)
-	} else {
-		total := 0
-		if r.plan != nil {
-			total = len(r.plan.Pairs)
-		}
-		r.res.Summary = Summary{Status: StatusFailed, Total: total, DryRun: r.req.DryRun}
-	}
-	r.res.Summary.Message = fe.Message
-	fe.Result = r.res
-}
-
-// checkDeadline is nil while ctx is live, else a DeadlineExceeded error
-// carrying the Result so far.
-func (r *run) checkDeadline(ctx context.Context, before string) error {
-	if ctx.Err() == nil {
-		return nil
-	}
-	fe := &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before " + before + "; nothing more was done", cause: errDeadline}
-	r.step(Step{Name: "Deadline", Outcome: StatusFailed, Code: fe.Code, Message: fe.Message})
-	r.attach(fe)
-	return fe
-}
-
 // step records a step; only the Rollback goroutine calls it.
 func (r *run) step(s Step) { r.res.Steps = append(r.res.Steps, s) }
 
-// failedStep records a refused or unanswered call and returns its *Error.
-func (r *run) failedStep(name, target string, start time.Time, err error) *Error {
+// timed records the step of one call that started at start: Succeeded with
+// msg when err is nil, else Failed with the error's code; it returns the
+// error as an *Error (nil on success).
+func (r *run) timed(name, target string, start time.Time, err error, msg string) *Error {
+	if err == nil {
+		r.step(Step{Name: name, Target: target, Outcome: StatusSucceeded, Message: msg, DurationMs: r.h.since(start)})
+		return nil
+	}
 	fe := FromECS(name, err)
 	r.step(Step{Name: name, Target: target, Outcome: StatusFailed, Code: fe.Code, Message: fe.Message, RequestId: fe.RequestID, DurationMs: r.h.since(start)})
 	return fe
@@ -384,20 +466,7 @@ func (r *run) dryRunStep(name, target string, start time.Time, err error) *Error
 		r.step(Step{Name: name, Target: target, Outcome: StatusDryRunPassed, RequestId: id, DurationMs: r.h.since(start)})
 		return nil
 	}
-	return r.failedStep(name, target, start, err)
-}
-
-// finish turns a partial failure into an error when the request or the
-// configuration asks for that; the result travels inside the error.
-func (h *Handler) finish(req *Request, res *Result) (*Result, error) {
-	failOnPartial := h.Config.FailOnPartial
-	if req.FailOnPartial != nil {
-		failOnPartial = *req.FailOnPartial
-	}
-	if failOnPartial && res.Summary.Failed > 0 && res.Summary.Succeeded > 0 {
-		return nil, &Error{Code: ErrPartialFailure, Message: fmt.Sprintf("%d of %d disks were not reset", res.Summary.Failed, res.Summary.Total), RequestID: res.RequestId, Result: res}
-	}
-	return res, nil
+	return r.timed(name, target, start, err, "")
 }
 
 // batches splits pairs into runs of at most n, keeping their order.
@@ -439,11 +508,11 @@ func joinDiskIDs(pairs []DiskPair) string {
 	return strings.Join(pairDiskIDs(pairs), ",")
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
+// isDryRunPassed reports whether err is ECS's "would have succeeded".
+func isDryRunPassed(err error) (requestID string, ok bool) {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == codeDryRunOperation {
+		return ae.RequestID, true
 	}
-	return time.Now()
+	return "", false
 }
-
-func (h *Handler) since(t time.Time) int64 { return h.now().Sub(t).Milliseconds() }

@@ -14,11 +14,12 @@ func TestPlainRequestUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := f.opNames(), []string{"ResetDisks"}; !slices.Equal(got, want) {
+	// The dry run of the call first (the preflight), then the call itself.
+	if got, want := f.opNames(), []string{"ResetDisks dry", "ResetDisks"}; !slices.Equal(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
-	if res.RequestId != "REQ-001" || res.RequestIds != nil {
-		t.Errorf("RequestId = %q, RequestIds = %v; want REQ-001 and none", res.RequestId, res.RequestIds)
+	if res.RequestId != "REQ-002" || res.RequestIds != nil {
+		t.Errorf("RequestId = %q, RequestIds = %v; want REQ-002 (the real call's) and none", res.RequestId, res.RequestIds)
 	}
 	if got := res.Plan; got.ResetAPI != apiResetDisks || got.Batches != nil || got.SnapshotGroupId != "" {
 		t.Errorf("Plan = %+v", got)
@@ -35,15 +36,18 @@ func TestPlainRefusalIsTheError(t *testing.T) {
 	f := manyFleet(1)
 	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: []DiskPair{{DiskId: "d-nothere", SnapshotId: "s-nothere"}}})
 	var fe *Error
-	if !asErr(err, &fe) || fe.Code != "InvalidDiskId.NotFound" || fe.Result != nil {
-		t.Errorf("error = %#v, want the ECS refusal without a Result", err)
+	if !asErr(err, &fe) || fe.Code != "InvalidDiskId.NotFound" || fe.Result == nil || fe.Result.Plan == nil {
+		t.Errorf("error = %#v, want the ECS refusal with the Result", err)
+	}
+	if got := f.mutatingNonDry(); slices.ContainsFunc(got, func(c string) bool { return strings.HasPrefix(c, "ResetDisk") }) {
+		t.Errorf("a real reset after its dry run was refused: %v", got)
 	}
 }
 
 func TestDryRunCoversThePlan(t *testing.T) {
 	f := stopStartFleet()
-	f.addGroup("ssg-run", "i-run", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, InstanceId: "i-run", Latest: true,
+	f.addGroup("ssg-run0", "i-run0", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, InstanceId: "i-run0", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, IdempotencyKey: "k"})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +60,7 @@ func TestDryRunCoversThePlan(t *testing.T) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
 	p := res.Plan
-	if p.SnapshotGroupId != "ssg-run" || !slices.Equal(p.InstancesToStop, []string{"i-run"}) || !slices.Equal(p.InstancesToStart, []string{"i-run"}) ||
+	if p.SnapshotGroupId != "ssg-run0" || !slices.Equal(p.InstancesToStop, []string{"i-run0"}) || !slices.Equal(p.InstancesToStart, []string{"i-run0"}) ||
 		!slices.Equal(p.Backups, []string{"d-runsys", "d-rundata"}) || len(p.Pairs) != 2 {
 		t.Errorf("Plan = %+v", p)
 	}
@@ -72,7 +76,7 @@ func TestDryRunCoversThePlan(t *testing.T) {
 			t.Errorf("steps %v lack %s", names, w)
 		}
 	}
-	if got := f.instanceStatus("i-run"); got != InstanceStatusRunning {
+	if got := f.instanceStatus("i-run0"); got != InstanceStatusRunning {
 		t.Errorf("i-run is %s after a dry run", got)
 	}
 }
@@ -94,7 +98,7 @@ func TestDryRunManyBatchesAndModes(t *testing.T) {
 			if len(res.Plan.Batches) != 3 {
 				t.Errorf("Plan.Batches = %v", res.Plan.Batches)
 			}
-			if got := f.callsOf("StartInstance"); len(got) != 1 || !got[0].DryRun {
+			if got := f.countDry("StartInstance"); got != 1 || f.count("StartInstance") != 0 {
 				t.Errorf("StartInstance calls = %v, want one dry run of the stopped instance", got)
 			}
 		})
@@ -123,14 +127,14 @@ func TestDryRunStopRefusalFailsItsDisks(t *testing.T) {
 
 func TestEverythingTogether(t *testing.T) {
 	f := stopStartFleet()
-	f.addGroup("ssg-run", "i-run", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run", Latest: true,
+	f.addGroup("ssg-run0", "i-run0", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run0", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, ResetMode: "always", IdempotencyKey: "all-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance", "DescribeInstances*",
-		"CreateSnapshot*", "DescribeSnapshots*", "ResetDisk*", "DescribeDisks*", "StartInstance"}
+	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisk dry*", "StopInstance", "DescribeInstances*",
+		"CreateSnapshot*", "DescribeSnapshots*", "ResetDisk*", "DescribeDisks*", "StartInstance", "DescribeInstances*"}
 	if got := f.opNames(); !slices.Equal(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
@@ -144,7 +148,7 @@ func TestEverythingTogether(t *testing.T) {
 	}
 	// The same key again: nothing is reset twice.
 	f2calls := f.count("ResetDisk")
-	res2, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run", Latest: true,
+	res2, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run0", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, ResetMode: "always", IdempotencyKey: "all-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -167,11 +171,12 @@ func TestStepsRecordEveryCall(t *testing.T) {
 			t.Errorf("step %+v has no outcome", s)
 		}
 	}
-	want := []string{"DescribeDisks", "DescribeInstances", "StopInstance", "WaitInstancesStopped", "ResetDisks", "WaitDisks", "StartInstance"}
+	want := []string{"DescribeDisks", "DescribeInstances", "ListTagResources", "StopInstance", "ResetDisks", "StartInstance",
+		"TagResources", "StopInstance", "WaitInstancesStopped", "ResetDisks", "WaitDisks", "StartInstance", "WaitInstancesRunning", "TagResources", "RecordOutcome"}
 	if !slices.Equal(names, want) {
 		t.Errorf("steps = %v, want %v", names, want)
 	}
-	if s := res.Steps[4]; s.RequestId == "" || s.Target != "d-runsys" {
+	if s := res.Steps[9]; s.RequestId == "" || s.Target != "d-runsys" || s.Outcome != StatusSucceeded {
 		t.Errorf("ResetDisks step = %+v", s)
 	}
 }

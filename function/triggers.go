@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,10 +18,6 @@ import (
 
 // MaxHTTPBodyBytes caps an HTTP trigger's body; larger ones get 413.
 const MaxHTTPBodyBytes = 64 << 10
-
-// StatusRefused is the summary of an event the function chose not to act
-// on (an alarm while ALARM_ROLLBACK is off).
-const StatusRefused = "Refused"
 
 // dispatch recognises the event's envelope and runs what it carries. The
 // detection rules are events.Detect's; each envelope's answer is the form
@@ -86,7 +83,7 @@ func (h *Handler) runTimer(ctx context.Context, inv Invocation, event []byte) (*
 		return nil, err
 	}
 	if req.IdempotencyKey == "" {
-		req.IdempotencyKey = keyFrom("timer", te.TriggerName+"@"+te.TriggerTime)
+		req.IdempotencyKey, req.keyOrigin = keyFrom("timer", te.TriggerName+"@"+te.TriggerTime), "timer"
 	}
 	return h.Run(ctx, inv, req)
 }
@@ -125,7 +122,7 @@ func (h *Handler) runCloudEvent(ctx context.Context, inv Invocation, ce *events.
 		return nil, err
 	}
 	if req.IdempotencyKey == "" && ce.ID != "" {
-		req.IdempotencyKey = keyFrom("eb", ce.ID)
+		req.IdempotencyKey, req.keyOrigin = keyFrom("eb", ce.ID), "eb"
 	}
 	return h.Run(ctx, inv, req)
 }
@@ -157,9 +154,9 @@ func (h *Handler) runAlarm(ctx context.Context, inv Invocation, alarm *events.Cl
 		StopInstance: h.Config.AlarmStopStart, StartInstance: h.Config.AlarmStopStart, Wait: h.Config.AlarmStopStart}
 	switch {
 	case eventID != "":
-		req.IdempotencyKey = keyFrom("eb", eventID)
+		req.IdempotencyKey, req.keyOrigin = keyFrom("eb", eventID), "eb"
 	default:
-		req.IdempotencyKey = keyFrom("cms", alarm.RuleID+"@"+alarm.Timestamp.String()+"@"+instanceID)
+		req.IdempotencyKey, req.keyOrigin = keyFrom("cms", alarm.RuleID+"@"+alarm.Timestamp.String()+"@"+instanceID), "cms"
 	}
 	return h.Run(ctx, inv, req)
 }
@@ -195,7 +192,32 @@ func (h *Handler) runBatch(ctx context.Context, inv Invocation, event []byte) ([
 		}
 		out = append(out, o)
 	}
+	var retry []string
+	for i, o := range out {
+		if o.Error != nil && retryFixes(o.Error) {
+			retry = append(retry, fmt.Sprintf("[%d] %s: %s", i, firstNonEmpty(o.ID, "(no id)"), o.Error.Code))
+		}
+	}
+	if len(retry) > 0 {
+		// Answering success would make EventBridge drop these events; the
+		// ones already done are duplicates (idempotency keys) on the retry.
+		b, _ := json.Marshal(out)
+		return nil, &Error{Code: ErrBatchIncomplete, Message: fmt.Sprintf("%d of %d events failed in a way a retry can fix: %s; the events done are duplicates on the retry; outcomes: %s",
+			len(retry), len(out), strings.Join(retry, ", "), b)}
+	}
 	return out, nil
+}
+
+// retryFixes reports whether an event's failure may pass on a retry:
+// throttling, a 5xx or no answer from ECS, the deadline, an unknown
+// outcome, a rollback in progress elsewhere, a slow claim, an instance not
+// yet running again.
+func retryFixes(e *Error) bool {
+	switch e.Code {
+	case ErrECSUnreachable, ErrDeadlineExceeded, ErrOutcomeUnknown, ErrRollbackInProgress, ErrClaimTimedOut, ErrInstanceNotRestarted:
+		return true
+	}
+	return slices.Contains(ThrottlingCodes, e.Code) || strings.HasPrefix(e.Code, "Throttling") || e.HTTPStatus >= 500
 }
 
 func asError(err error) *Error {

@@ -91,6 +91,7 @@ var ruleMessages = map[string]string{
 	"required_without_all": "is required unless SnapshotGroupId or InstanceId is given",
 	"excluded_with":        "cannot be combined with %s",
 	"excluded_without":     "is only allowed together with %s",
+	"excluded_without_all": "is only allowed together with one of: %s",
 	"regionid":             "must be a region id such as cn-hangzhou",
 	"diskid":               "must be a disk id: d- followed by 4 to 40 lowercase letters or digits",
 	"snapshotid":           "must be a snapshot id: s- followed by 4 to 40 lowercase letters or digits",

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ecs-disk-rollback/ecs-disk-rollback/retry"
 )
 
 // Polling limits. One poll is one Describe call for all the resources
@@ -31,34 +30,15 @@ const (
 	pollMaxFailures = 3
 )
 
-// waiter polls with backoff and stops before the context's deadline. Its
-// clock and sleep are fields so tests run waits instantly and exactly.
+// waiter polls with backoff and stops before the context's deadline, on
+// the handler's Clock (tests run waits instantly and exactly).
 type waiter struct {
-	sleep   func(ctx context.Context, d time.Duration) error
-	now     func() time.Time
+	clock   Clock
 	initial time.Duration
 	max     time.Duration
 }
 
-// realWaiter sleeps on timers and reads the wall clock.
-func realWaiter() *waiter {
-	return &waiter{sleep: retry.SleepContext, now: time.Now, initial: pollInitial, max: pollMax}
-}
-
-type waiterKey struct{}
-
-// withWaiter makes Rollback poll with w (tests inject a fake clock this way,
-// without a field on Handler and without global state).
-func withWaiter(ctx context.Context, w *waiter) context.Context {
-	return context.WithValue(ctx, waiterKey{}, w)
-}
-
-func waiterFrom(ctx context.Context) *waiter {
-	if w, ok := ctx.Value(waiterKey{}).(*waiter); ok && w != nil {
-		return w
-	}
-	return realWaiter()
-}
+func newWaiter(c Clock) *waiter { return &waiter{clock: c, initial: pollInitial, max: pollMax} }
 
 // pollResult says how a wait ended.
 type pollResult struct {
@@ -73,7 +53,7 @@ type pollResult struct {
 // would come too close to the deadline (then done is false and err nil: the
 // caller decides what an unfinished wait means). It never outlives ctx.
 func (w *waiter) poll(ctx context.Context, check func(ctx context.Context) (bool, error)) pollResult {
-	start := w.now()
+	start := w.clock.Now()
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = start.Add(pollMaxWait)
@@ -84,11 +64,11 @@ func (w *waiter) poll(ctx context.Context, check func(ctx context.Context) (bool
 	var res pollResult
 	failures := 0
 	for {
-		left := stopAt.Sub(w.now())
+		left := stopAt.Sub(w.clock.Now())
 		if left < pollMinSleep || ctx.Err() != nil {
 			break
 		}
-		if err := w.sleep(ctx, min(interval, left)); err != nil {
+		if err := w.clock.Sleep(ctx, min(interval, left)); err != nil {
 			break
 		}
 		res.polls++
@@ -98,20 +78,20 @@ func (w *waiter) poll(ctx context.Context, check func(ctx context.Context) (bool
 			failures++
 			if failures >= pollMaxFailures {
 				res.err = err
-				res.spent = w.now().Sub(start)
+				res.spent = w.clock.Now().Sub(start)
 				return res
 			}
 			interval = w.max // a failing API (often throttling) gets the longest pause
 			continue
 		case done:
 			res.done = true
-			res.spent = w.now().Sub(start)
+			res.spent = w.clock.Now().Sub(start)
 			return res
 		}
 		failures = 0
 		interval = min(interval*3/2, w.max)
 	}
-	res.spent = w.now().Sub(start)
+	res.spent = w.clock.Now().Sub(start)
 	return res
 }
 

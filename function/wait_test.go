@@ -24,7 +24,7 @@ func TestWaiterBacksOffAndStopsBeforeTheDeadline(t *testing.T) {
 	defer cancel()
 	start := clock.now()
 	var at []time.Duration
-	pr := clock.waiter().poll(ctx, func(context.Context) (bool, error) {
+	pr := newWaiter(clock).poll(ctx, func(context.Context) (bool, error) {
 		at = append(at, clock.now().Sub(start))
 		return false, nil
 	})
@@ -81,7 +81,7 @@ func TestWaiterEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
 			n := 0
-			pr := clock.waiter().poll(t.Context(), func(context.Context) (bool, error) { n++; return tt.check(n) })
+			pr := newWaiter(clock).poll(t.Context(), func(context.Context) (bool, error) { n++; return tt.check(n) })
 			if pr.done != tt.wantDone || (pr.err != nil) != tt.wantErr || pr.polls != tt.wantPolls {
 				t.Errorf("poll = %+v, want done %v, error %v, %d polls", pr, tt.wantDone, tt.wantErr, tt.wantPolls)
 			}
@@ -92,7 +92,7 @@ func TestWaiterEnds(t *testing.T) {
 func TestWaiterHonoursCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	pr := realWaiter().poll(ctx, func(context.Context) (bool, error) { t.Error("polled after cancellation"); return true, nil })
+	pr := newWaiter(realClock{}).poll(ctx, func(context.Context) (bool, error) { t.Error("polled after cancellation"); return true, nil })
 	if pr.done || pr.polls != 0 {
 		t.Errorf("poll = %+v, want nothing", pr)
 	}
@@ -129,14 +129,18 @@ func TestWaitReachesDeadline(t *testing.T) {
 	clock := newFakeClock()
 	ctx, cancel := withDeadlineIn(rollbackCtx(t, clock), clock, 30)
 	defer cancel()
-	res, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys", "d-rundata"), StopInstance: true, StartInstance: true, Wait: true})
-	if err != nil {
-		t.Fatalf("a wait that reaches the deadline is not an error: %v", err)
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys", "d-rundata"), StopInstance: true, StartInstance: true, Wait: true})
+	// The instance the rollback stopped cannot be started while its disks
+	// are ReIniting: the answer says it is down (InstanceNotRestarted).
+	var fe *Error
+	if !asErr(err, &fe) || fe.Code != ErrInstanceNotRestarted || fe.Result == nil {
+		t.Fatalf("error = %v, want InstanceNotRestarted with the Result", err)
 	}
-	if res.Summary.Status != StatusInProgress {
-		t.Errorf("Summary.Status = %q, want InProgress", res.Summary.Status)
+	res := fe.Result
+	if res.Summary.Status != ErrInstanceNotRestarted {
+		t.Errorf("Summary.Status = %q, want InstanceNotRestarted", res.Summary.Status)
 	}
-	for _, want := range []string{"still ReIniting: d-runsys, d-rundata", "not started", "i-run"} {
+	for _, want := range []string{"still ReIniting: d-runsys, d-rundata", "not running again", "i-run0"} {
 		if !strings.Contains(res.Summary.Message, want) {
 			t.Errorf("Summary.Message = %q, want it to mention %q", res.Summary.Message, want)
 		}
