@@ -112,6 +112,12 @@ func TestEmuRoundTrips(t *testing.T) {
 	if groups[0].SnapshotGroupId != "ssg-bp1stopped0000000000" || len(groups[0].Snapshots) != 2 || groups[0].Snapshots[0].SourceDiskType == "" {
 		t.Errorf("groups %+v", groups)
 	}
+	// What the real API sends per snapshot: Available and InstantAccess, no Status.
+	for _, gs := range groups[0].Snapshots {
+		if !gs.Available || !gs.InstantAccess || gs.Status != "" || gs.Progress != "100%" {
+			t.Errorf("got group snapshot %+v, want Available, InstantAccess, no Status, 100%%", gs)
+		}
+	}
 	one, err := e.DescribeSnapshotGroups(ctx, function.DescribeSnapshotGroupsInput{RegionID: region, SnapshotGroupIDs: []string{"ssg-bp1stoppedprog000000"}})
 	if err != nil || len(one) != 1 || one[0].Status != "progressing" {
 		t.Errorf("by id: %+v %v", one, err)
@@ -163,6 +169,24 @@ func TestEmuRoundTrips(t *testing.T) {
 	id, err := e.CreateSnapshot(ctx, function.CreateSnapshotInput{RegionID: region, DiskID: "d-bp1runningdata000000", SnapshotName: "pre-rollback", Description: "d", Tags: map[string]string{"created-by": "ecs-disk-rollback"}})
 	if err != nil || !strings.HasPrefix(id, "s-") {
 		t.Fatalf("CreateSnapshot: %q %v", id, err)
+	}
+	// The same ClientToken again: the same snapshot, not a second one.
+	in := function.CreateSnapshotInput{RegionID: region, DiskID: "d-bp1untagged000000000", SnapshotName: "pre-rollback", ClientToken: "edr-test-token"}
+	first, err := e.CreateSnapshot(ctx, in)
+	if err != nil {
+		t.Fatalf("CreateSnapshot with token: %v", err)
+	}
+	if again, err := e.CreateSnapshot(ctx, in); err != nil || again != first {
+		t.Errorf("CreateSnapshot resent: got %q %v, want %q", again, err, first)
+	}
+	var tokens []string
+	for _, r := range s.Requests() {
+		if r.Action == "CreateSnapshot" && r.Params["DiskId"] == "d-bp1untagged000000000" {
+			tokens = append(tokens, r.Params["ClientToken"])
+		}
+	}
+	if len(tokens) != 2 || tokens[0] != "edr-test-token" || tokens[1] != "edr-test-token" {
+		t.Errorf("got ClientTokens %q, want the caller's twice", tokens)
 	}
 	created, err := e.DescribeSnapshots(ctx, region, []string{id})
 	if err != nil || len(created) != 1 || created[0].Tags["created-by"] != "ecs-disk-rollback" || created[0].SourceDiskId != "d-bp1runningdata000000" {

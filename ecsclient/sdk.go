@@ -564,8 +564,11 @@ func (c *Client) DescribeSnapshotGroups(ctx context.Context, in function.Describ
 			sg := function.SnapshotGroup{SnapshotGroupId: g.SnapshotGroupId, InstanceId: g.InstanceId, Name: g.Name,
 				Status: g.Status, CreationTime: parseTime(g.CreationTime)}
 			for _, s := range g.Snapshots.Snapshot {
+				// DescribeSnapshotGroups sends no per-snapshot Status (response
+				// model of alibabacloud-go/ecs-20140526 v7), so Status stays
+				// empty; readiness is Available (and the group's Status).
 				sg.Snapshots = append(sg.Snapshots, function.GroupSnapshot{SnapshotId: s.SnapshotId, SourceDiskId: s.SourceDiskId,
-					SourceDiskType: s.SourceDiskType, Status: s.Status, Progress: s.Progress})
+					SourceDiskType: s.SourceDiskType, Progress: s.Progress, Available: s.Available, InstantAccess: s.InstantAccess})
 			}
 			out = append(out, sg)
 		}
@@ -624,10 +627,14 @@ func newClientToken() string {
 }
 
 // CreateSnapshot snapshots a disk with the given tags and returns the new
-// snapshot's ID. Every attempt of one call carries the same ClientToken, so
-// ECS treats a resent request as the same one.
+// snapshot's ID. Every attempt of one call carries the same ClientToken
+// (in.ClientToken, else a fresh one), so ECS treats a resent request as the
+// same one.
 func (c *Client) CreateSnapshot(ctx context.Context, in function.CreateSnapshotInput) (string, error) {
-	token := newClientToken()
+	token := in.ClientToken
+	if token == "" {
+		token = newClientToken()
+	}
 	resp, err := call(ctx, c, "CreateSnapshot", in.RegionID, mutating, func() (*ecs.CreateSnapshotRequest, *ecs.CreateSnapshotResponse) {
 		r := ecs.CreateCreateSnapshotRequest()
 		r.RegionId, r.DiskId, r.SnapshotName, r.Description, r.ClientToken = in.RegionID, in.DiskID, in.SnapshotName, in.Description, token

@@ -211,8 +211,14 @@ type GroupSnapshot struct {
 	SnapshotId     string
 	SourceDiskId   string
 	SourceDiskType string
-	Status         string
-	Progress       string
+	// Status is empty from the real API: DescribeSnapshotGroups has no
+	// per-snapshot Status (the group has Status and ProgressStatus).
+	Status   string
+	Progress string
+	// Available: the snapshot can be used to create or roll back a disk.
+	Available bool
+	// InstantAccess: the snapshot has instant access (ESSD default).
+	InstantAccess bool
 }
 
 // StopInstanceInput is one StopInstance call.
@@ -235,6 +241,10 @@ type CreateSnapshotInput struct {
 	SnapshotName string
 	Description  string
 	Tags         map[string]string
+	// ClientToken makes a resent CreateSnapshot the same request (same
+	// snapshot ID, one snapshot): at most 64 ASCII characters. Empty: the
+	// adapter makes one per call.
+	ClientToken string
 }
 
 // ResourceTag is one tag of one resource, as ListTagResources lists them.

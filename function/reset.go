@@ -18,8 +18,8 @@ const resetConcurrency = 3
 
 // resetDisksUnavailable are the ResetDisks refusals that, with ResetMode
 // auto, make the function fall back to one ResetDisk call per disk:
-//   - InvalidAction.NotFound: the API is gone (ResetDisks is deprecated in
-//     favour of ResetDisk);
+//   - InvalidAction.NotFound, InvalidApi.NotFound: the API is gone
+//     (ResetDisks is deprecated in favour of ResetDisk);
 //   - UnsupportedOperation: the region or account does not offer it;
 //   - OperationDenied: ECS documents it for ResetDisks as "the snapshot does
 //     not support ResetDisk(s)"; the per-disk call is tried before giving up;
@@ -27,7 +27,7 @@ const resetConcurrency = 3
 //
 // A refusal is an answer, so nothing was reset and resending is safe. Any
 // other refusal (a bad disk, throttling, ...) is reported as it is.
-var resetDisksUnavailable = []string{"InvalidAction.NotFound", "UnsupportedOperation", "OperationDenied", "Forbidden.RAM"}
+var resetDisksUnavailable = []string{"InvalidAction.NotFound", "InvalidApi.NotFound", "UnsupportedOperation", "OperationDenied", "Forbidden.RAM"}
 
 // resetMode is the request's ResetMode, else RESET_MODE, else auto.
 func (r *run) resetMode() string {

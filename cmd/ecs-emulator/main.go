@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts    ecsemu.Options
 		fixture string
 		faults  faultFlags
+		modes   string
 		verbose bool
 	)
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:0", "listen address (port 0 picks a free one)")
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&opts.StartDuration, "start-duration", ecsemu.DefaultStartDuration, "how long an instance stays Starting (negative: instant)")
 	fs.DurationVar(&opts.SnapshotDuration, "snapshot-duration", ecsemu.DefaultSnapshotDuration, "how long a new snapshot stays progressing (negative: instant)")
 	fs.Var(&faults, "fault", "fault rule Action:kind[:rate[:count]], repeatable, e.g. ResetDisks:throttle:0.5")
+	fs.StringVar(&modes, "mode", "", "modes for unconfirmed behaviour, e.g. resetStatus=hidden,resetDisksFailure=per-disk,relatedItems=snapshot-only,instantAccess=usable (see README)")
 	fs.Uint64Var(&opts.Seed, "seed", 0, "seed for fault rates (0: random)")
 	fs.BoolVar(&verbose, "v", false, "log every call to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -84,6 +86,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts.Fixture = f
 	}
 	opts.Faults = faults
+	if modes != "" {
+		m, err := ecsemu.ParseModes(modes)
+		if err != nil {
+			return err
+		}
+		opts.Modes = m
+	}
 	if verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}

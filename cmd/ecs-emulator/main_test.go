@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -120,6 +121,7 @@ func TestRunFixtureAndCredentials(t *testing.T) {
 func TestRunBadArgs(t *testing.T) {
 	for _, args := range [][]string{
 		{"-fault", "ResetDisks:explode"},
+		{"-mode", "resetStatus=sometimes"},
 		{"-fixture", "/does/not/exist.json"},
 		{"-addr", "256.0.0.1:99999"},
 		{"extra"},
@@ -127,5 +129,35 @@ func TestRunBadArgs(t *testing.T) {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("run(%q): got nil error", args)
 		}
+	}
+}
+
+func TestRunModeAndActThenErrorFlags(t *testing.T) {
+	url, stop := start(t, "-mode", "resetStatus=hidden,relatedItems=snapshot-only",
+		"-fault", "ResetDisk:act-then-error=InternalError@400")
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	resp, err := http.Get(url + "/_emulator/modes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ecsemu.Modes
+	err = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if err != nil || m.ResetStatus != ecsemu.ResetStatusHidden || m.RelatedItems != ecsemu.RelatedItemsSnapshotOnly {
+		t.Errorf("got modes %+v %v, want hidden and snapshot-only", m, err)
+	}
+	resp, err = http.Get(url + "/_emulator/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []ecsemu.FaultRule
+	err = json.NewDecoder(resp.Body).Decode(&rules)
+	resp.Body.Close()
+	if err != nil || len(rules) != 1 || rules[0].Kind != ecsemu.FaultActThenError || rules[0].Status != 400 {
+		t.Errorf("got faults %+v %v", rules, err)
 	}
 }

@@ -412,7 +412,7 @@ func TestTags(t *testing.T) {
 	if !cmp.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
-	if got := list("instance", nil, nil); len(got) != 0 {
+	if got := list("instance", []string{"i-bp1stopped0000000000"}, nil); len(got) != 0 {
 		t.Errorf("instances have no tags in the default fleet, got %v", got)
 	}
 
@@ -423,10 +423,10 @@ func TestTags(t *testing.T) {
 		status int
 	}{
 		{"bad type", func(r *ecs.TagResourcesRequest) { r.ResourceType = "bucket" }, CodeInvalidResourceTypeNotFound, 404},
-		{"no type", func(r *ecs.TagResourcesRequest) { r.ResourceType = "" }, "MissingResourceType", 400},
+		{"no type", func(r *ecs.TagResourcesRequest) { r.ResourceType = "" }, CodeMissingParameterResourceType, 404},
 		{"unknown id", func(r *ecs.TagResourcesRequest) { r.ResourceId = &[]string{"s-bp1doesnotexist00000"} }, CodeInvalidResourceIDNotFound, 404},
 		{"no ids", func(r *ecs.TagResourcesRequest) { r.ResourceId = nil }, "MissingResourceId", 400},
-		{"no tags", func(r *ecs.TagResourcesRequest) { r.Tag = nil }, "MissingTag", 400},
+		{"no tags", func(r *ecs.TagResourcesRequest) { r.Tag = nil }, CodeMissingParameterTags, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

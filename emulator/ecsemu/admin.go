@@ -38,6 +38,21 @@ func (s *Server) adminHandler() http.Handler {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET /_emulator/modes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Modes())
+	})
+	mux.HandleFunc("POST /_emulator/modes", func(w http.ResponseWriter, r *http.Request) {
+		var m Modes
+		err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&m)
+		if err == nil {
+			err = s.SetModes(m)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, s.Modes())
+	})
 	mux.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.State())
 	})

@@ -97,11 +97,12 @@ func (s *Server) checkKeyAndTime(ai authInfo) *apiError {
 	if ai.accessKeyID != s.opts.AccessKeyID {
 		return newError(CodeInvalidAccessKeyIDNotFound)
 	}
+	// Only the documented form, ISO 8601 UTC "YYYY-MM-DDThh:mm:ssZ"
+	// (Timestamp in the ECS "Common parameters" page; x-acs-date in the V3
+	// signature page): no fractions, no offsets.
 	ts, err := time.Parse(timestampLayout, ai.timestamp)
-	if err != nil {
-		if ts, err = time.Parse(time.RFC3339, ai.timestamp); err != nil {
-			return newError(CodeInvalidTimeStampFormat)
-		}
+	if err != nil || len(ai.timestamp) != len(timestampLayout) {
+		return newError(CodeInvalidTimeStampFormat)
 	}
 	skew := s.now().Sub(ts)
 	if skew < 0 {

@@ -124,6 +124,51 @@ const (
 	CodeInvalidResourceTypeNotFound = "InvalidResourceType.NotFound"
 	// CodeInvalidResourceIDNotFound: a ResourceId does not exist. [TagResources], 404.
 	CodeInvalidResourceIDNotFound = "InvalidResourceId.NotFound"
+
+	// CodeThrottling: flow control as ECS action error tables list it
+	// ([CreateSnapshot] error table, 2025: "Throttling", 403).
+	CodeThrottling = "Throttling"
+	// CodeForbiddenRAM: the RAM policy does not allow the action. [Common]
+	// (RAM authorization failures of the OpenAPI gateway), 403.
+	CodeForbiddenRAM = "Forbidden.RAM"
+	// CodeInvalidAPINotFound: the API does not exist (for this product or
+	// region). 404, "Specified api is not found, please check your url and
+	// method." (the same message as InvalidAction.NotFound; listed in the
+	// error tables of EBS API pages). The function treats it like
+	// InvalidAction.NotFound for the ResetDisk fallback.
+	CodeInvalidAPINotFound = "InvalidApi.NotFound"
+	// CodeDiskResetInProgress: the disk has a reset still running.
+	// [ResetDisk] error table (change history 2025-03-21), 403.
+	CodeDiskResetInProgress = "InvalidOperation.DiskResetInProgress"
+	// CodeCreatingSnapshot: a previous snapshot of the disk is still being
+	// created. [CreateSnapshot] error table, 403.
+	CodeCreatingSnapshot = "IncorrectDiskStatus.CreatingSnapshot"
+	// CodeInvalidSnapshotNameMalformed: SnapshotName breaks the name rules.
+	// [CreateSnapshot] error table, 400.
+	CodeInvalidSnapshotNameMalformed = "InvalidSnapshotName.Malformed"
+	// CodeIdempotentParameterMismatch: a ClientToken reused for another disk.
+	// Gateway idempotence code; status 400 unconfirmed for ECS.
+	CodeIdempotentParameterMismatch = "IdempotentParameterMismatch"
+	// CodeNumberExceedResourceIDs: more than 50 ResourceId.N. [TagResources], 400.
+	CodeNumberExceedResourceIDs = "NumberExceed.ResourceIds"
+	// CodeNumberExceedTags: more than 20 Tag.N. [TagResources], 400.
+	CodeNumberExceedTags = "NumberExceed.Tags"
+	// CodeDuplicateTagKey: a Tag.N.Key given twice. [TagResources], 400.
+	CodeDuplicateTagKey = "Duplicate.TagKey"
+	// CodeInvalidTagKeyMalformed: empty, too long, reserved prefix (aliyun,
+	// acs:) or URL in a tag key. [ListTagResources]/[TagResources], 400.
+	CodeInvalidTagKeyMalformed = "InvalidTagKey.Malformed"
+	// CodeInvalidTagValueMalformed: too long or URL in a tag value. [TagResources], 400.
+	CodeInvalidTagValueMalformed = "InvalidTagValue.Malformed"
+	// CodeTagQuotaExceed: the resource would carry more than 20 tags.
+	// [ListTagResources]/[TagResources] error table, 400.
+	CodeTagQuotaExceed = "OperationDenied.QuotaExceed"
+	// CodeMissingParameterTags: Tag.N absent. [TagResources], 404 as documented.
+	CodeMissingParameterTags = "MissingParameter.Tags"
+	// CodeMissingParameterRegionID: RegionId absent on a tag action. [TagResources], 404.
+	CodeMissingParameterRegionID = "MissingParameter.RegionId"
+	// CodeMissingParameterResourceType: ResourceType absent. [ListTagResources], 404.
+	CodeMissingParameterResourceType = "MissingParameter.ResourceType"
 )
 
 type codeInfo struct {
@@ -184,6 +229,23 @@ var codeTable = map[string]codeInfo{
 	CodeInvalidInstanceIDsMalformed: {http.StatusBadRequest, "The specified parameter InstanceIds is not valid."},
 	CodeInvalidResourceTypeNotFound: {http.StatusNotFound, "The ResourceType provided does not exist in our records."},
 	CodeInvalidResourceIDNotFound:   {http.StatusNotFound, "The specified ResourceIds are not found in our records."},
+
+	CodeThrottling:                   {http.StatusForbidden, "Request was denied due to user flow control."},
+	CodeForbiddenRAM:                 {http.StatusForbidden, "User not authorized to operate on the specified resource, or this API doesn't support RAM."},
+	CodeInvalidAPINotFound:           {http.StatusNotFound, "Specified api is not found, please check your url and method."},
+	CodeDiskResetInProgress:          {http.StatusForbidden, "The operation cannot be performed because the disk has an ongoing reset task, please try again later."},
+	CodeCreatingSnapshot:             {http.StatusForbidden, "A previous snapshot creation is in process."},
+	CodeInvalidSnapshotNameMalformed: {http.StatusBadRequest, "The specified SnapshotName is wrongly formed."},
+	CodeIdempotentParameterMismatch:  {http.StatusBadRequest, "The request uses the same client token as a previous, but non-identical request."},
+	CodeNumberExceedResourceIDs:      {http.StatusBadRequest, "The ResourceIds parameter's number is exceed , Valid : 50"},
+	CodeNumberExceedTags:             {http.StatusBadRequest, "The Tags parameter's number is exceed , Valid : 20"},
+	CodeDuplicateTagKey:              {http.StatusBadRequest, "The Tag.N.Key contain duplicate key."},
+	CodeInvalidTagKeyMalformed:       {http.StatusBadRequest, "The specified Tag.n.Key is not valid."},
+	CodeInvalidTagValueMalformed:     {http.StatusBadRequest, "The specified Tag.n.Value is not valid."},
+	CodeTagQuotaExceed:               {http.StatusBadRequest, "The quota of tags on resource is beyond permitted range."},
+	CodeMissingParameterTags:         {http.StatusNotFound, "The parameter - Tags should not be null"},
+	CodeMissingParameterRegionID:     {http.StatusNotFound, "The parameter - RegionId should not be null"},
+	CodeMissingParameterResourceType: {http.StatusNotFound, "The parameter - ResourceType should not be null"},
 }
 
 // CodeStatus returns the HTTP status the real service sends with code, and

@@ -31,8 +31,13 @@ const (
 	// answering: the server acted but the client never heard.
 	FaultDropAfter FaultKind = "drop-after"
 	// FaultError answers Code with its status from the error table
-	// (400 for a code the table does not know).
+	// (400 for a code the table does not know), or Status when set.
 	FaultError FaultKind = "error"
+	// FaultActThenError applies the action, then answers an error: Code
+	// (default InternalError) with its status, or Status when set. The
+	// server acted but the client hears a failure (issue 11). A call the
+	// action itself refuses gets that refusal.
+	FaultActThenError FaultKind = "act-then-error"
 )
 
 // FaultRule injects failures into matching calls. The first rule that fires
@@ -52,8 +57,12 @@ type FaultRule struct {
 	Count int `json:"count,omitempty"`
 	// Latency is added before the fault (or alone for FaultLatency).
 	Latency time.Duration `json:"latency,omitempty"`
-	// Code for FaultError.
+	// Code for FaultError and FaultActThenError.
 	Code string `json:"code,omitempty"`
+	// Status overrides the HTTP status of Code (FaultError,
+	// FaultActThenError), e.g. InternalError as 400 as the ResetDisk error
+	// table also lists it.
+	Status int `json:"status,omitempty"`
 }
 
 // UnmarshalJSON accepts latency as a Go duration string ("250ms") or nanoseconds.
@@ -93,7 +102,7 @@ func (r FaultRule) validate() error {
 	for _, k := range kinds {
 		switch k {
 		case FaultPass, FaultThrottle, FaultInternal, FaultUnavailable, FaultLatency,
-			FaultDropBefore, FaultDropAfter:
+			FaultDropBefore, FaultDropAfter, FaultActThenError:
 		case FaultError:
 			if r.Code == "" {
 				return fmt.Errorf("fault: kind error needs a code")
@@ -101,6 +110,9 @@ func (r FaultRule) validate() error {
 		default:
 			return fmt.Errorf("fault: unknown kind %q", k)
 		}
+	}
+	if r.Status != 0 && (r.Status < 400 || r.Status > 599) {
+		return fmt.Errorf("fault: status %d is not an error status", r.Status)
 	}
 	if r.Rate < 0 || r.Rate > 1 {
 		return fmt.Errorf("fault: rate %v outside 0..1", r.Rate)
@@ -110,8 +122,10 @@ func (r FaultRule) validate() error {
 
 // ParseFaultFlag parses the command line form
 // "Action:kind[:rate[:count]]", where Action may be "*" and kind may be
-// "error=Code", "latency=250ms" or "seq=throttle,pass,drop-after".
-// Example: "ResetDisks:throttle:0.5".
+// "error=Code", "error=Code@Status", "act-then-error[=Code[@Status]]",
+// "latency=250ms" or "seq=throttle,pass,drop-after".
+// Examples: "ResetDisks:throttle:0.5", "ResetDisk:error=InternalError@400",
+// "ResetDisks:act-then-error=InternalError".
 func ParseFaultFlag(s string) (FaultRule, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 4 {
@@ -120,8 +134,17 @@ func ParseFaultFlag(s string) (FaultRule, error) {
 	r := FaultRule{Action: parts[0]}
 	kind, arg, _ := strings.Cut(parts[1], "=")
 	switch kind {
-	case "error":
-		r.Kind, r.Code = FaultError, arg
+	case "error", string(FaultActThenError):
+		r.Kind = FaultKind(kind)
+		code, status, ok := strings.Cut(arg, "@")
+		r.Code = code
+		if ok {
+			n, err := strconv.Atoi(status)
+			if err != nil {
+				return FaultRule{}, fmt.Errorf("fault %q: status: %w", s, err)
+			}
+			r.Status = n
+		}
 	case "latency":
 		r.Kind = FaultLatency
 		if arg != "" {
@@ -169,6 +192,24 @@ type decision struct {
 	kind    FaultKind
 	latency time.Duration
 	code    string
+	status  int
+}
+
+// apiError is the error a fault answers.
+func (d decision) apiError() *apiError {
+	code := map[FaultKind]string{FaultThrottle: CodeThrottlingUser, FaultInternal: CodeInternalError,
+		FaultUnavailable: CodeServiceUnavailable}[d.kind]
+	if d.kind == FaultError || d.kind == FaultActThenError {
+		code = d.code
+	}
+	if code == "" {
+		code = CodeInternalError
+	}
+	e := newError(code)
+	if d.status != 0 {
+		e.Status = d.status
+	}
+	return e
 }
 
 func (s *Server) setFaults(rules []FaultRule) {
@@ -250,7 +291,7 @@ func (s *Server) decide(action string) decision {
 			kind = r.Kind
 		}
 		f.fired++
-		return decision{kind: kind, latency: r.Latency, code: r.Code}
+		return decision{kind: kind, latency: r.Latency, code: r.Code, status: r.Status}
 	}
 	return decision{}
 }

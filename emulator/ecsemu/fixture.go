@@ -21,6 +21,9 @@ type Fixture struct {
 	Disks          []Disk          `json:"disks,omitempty"`
 	Snapshots      []Snapshot      `json:"snapshots,omitempty"`
 	SnapshotGroups []SnapshotGroup `json:"snapshotGroups,omitempty"`
+	// Modes, when set, replace the server's modes on load (NewServer,
+	// LoadState, POST /_emulator/state). State() leaves it nil.
+	Modes *Modes `json:"modes,omitempty"`
 }
 
 // Instance is an ECS instance.
@@ -172,6 +175,11 @@ func (f *Fixture) Validate() error {
 		}
 		if x.RegionID == "" {
 			return fmt.Errorf("fixture: snapshot %s has no regionId", x.SnapshotID)
+		}
+	}
+	if f.Modes != nil {
+		if _, err := f.Modes.normalize(); err != nil {
+			return fmt.Errorf("fixture: %w", err)
 		}
 	}
 	for _, x := range f.SnapshotGroups {

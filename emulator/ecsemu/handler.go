@@ -43,21 +43,44 @@ type call struct {
 
 type actionFunc func(s *Server, c *call) (map[string]any, *apiError)
 
-var actions map[string]actionFunc
+// region says where an action's region comes from.
+type region int
+
+const (
+	// regionParam: the API has RegionId; absent gives MissingRegionId.
+	regionParam region = iota
+	// regionOwn: the API has RegionId and the action reports its absence
+	// itself (the tag APIs document MissingParameter.RegionId, 404).
+	regionOwn
+	// regionFromDisk / regionFromInstance: the API has no RegionId (ResetDisk,
+	// CreateSnapshot, StopInstance, StartInstance: see their request models in
+	// alibabacloud-go/ecs-20140526 v7, which carry no RegionId and so send
+	// none); the region is the one of the DiskId / InstanceId named, as the
+	// service finds it. A RegionId sent anyway (the v1 SDK sends it) must match.
+	regionFromDisk
+	regionFromInstance
+)
+
+type action struct {
+	fn     actionFunc
+	region region
+}
+
+var actions map[string]action
 
 func init() {
-	actions = map[string]actionFunc{
-		"ResetDisks":             (*Server).resetDisks,
-		"ResetDisk":              (*Server).resetDisk,
-		"DescribeDisks":          (*Server).describeDisks,
-		"DescribeSnapshots":      (*Server).describeSnapshots,
-		"DescribeSnapshotGroups": (*Server).describeSnapshotGroups,
-		"DescribeInstances":      (*Server).describeInstances,
-		"StopInstance":           (*Server).stopInstance,
-		"StartInstance":          (*Server).startInstance,
-		"CreateSnapshot":         (*Server).createSnapshot,
-		"TagResources":           (*Server).tagResources,
-		"ListTagResources":       (*Server).listTagResources,
+	actions = map[string]action{
+		"ResetDisks":             {(*Server).resetDisks, regionParam},
+		"ResetDisk":              {(*Server).resetDisk, regionFromDisk},
+		"DescribeDisks":          {(*Server).describeDisks, regionParam},
+		"DescribeSnapshots":      {(*Server).describeSnapshots, regionParam},
+		"DescribeSnapshotGroups": {(*Server).describeSnapshotGroups, regionParam},
+		"DescribeInstances":      {(*Server).describeInstances, regionParam},
+		"StopInstance":           {(*Server).stopInstance, regionFromInstance},
+		"StartInstance":          {(*Server).startInstance, regionFromInstance},
+		"CreateSnapshot":         {(*Server).createSnapshot, regionFromDisk},
+		"TagResources":           {(*Server).tagResources, regionOwn},
+		"ListTagResources":       {(*Server).listTagResources, regionOwn},
 	}
 }
 
@@ -99,8 +122,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	reqID := newRequestID()
 	entry := LoggedRequest{Time: now, Method: r.Method, RequestID: reqID}
+	var c *call
 	finish := func(status int, code string) {
 		entry.HTTPStatus, entry.Code = status, code
+		if c != nil {
+			entry.RegionID = c.region
+		}
 		s.record(entry)
 	}
 
@@ -116,7 +143,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 			entry.Params[k] = v
 		}
 	}
-	c := &call{p: p, now: now}
+	c = &call{p: p, now: now}
 
 	// Authenticate: V3 when an ACS3 Authorization header is present, else v1.
 	var aerr *apiError
@@ -138,12 +165,11 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	entry.Action = c.action
 	c.region = p["RegionId"]
-	entry.RegionID = c.region
 	if aerr == nil {
 		aerr = checkCommon(p)
 	}
-	fn := actions[c.action]
-	if aerr == nil && fn == nil {
+	act, known := actions[c.action]
+	if aerr == nil && !known {
 		aerr = newError(CodeInvalidActionNotFound)
 	}
 	if aerr != nil {
@@ -162,9 +188,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	switch d.kind {
 	case FaultThrottle, FaultInternal, FaultUnavailable, FaultError:
-		code := map[FaultKind]string{FaultThrottle: CodeThrottlingUser, FaultInternal: CodeInternalError,
-			FaultUnavailable: CodeServiceUnavailable, FaultError: d.code}[d.kind]
-		e := newError(code)
+		e := d.apiError()
 		s.writeError(w, reqID, c.region, e)
 		finish(e.Status, e.Code)
 		return
@@ -174,7 +198,11 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	out, aerr := s.dispatch(fn, c)
+	out, aerr := s.dispatch(act, c)
+	if d.kind == FaultActThenError && aerr == nil {
+		// The action was applied; the client hears an error anyway.
+		aerr = d.apiError()
+	}
 	if d.kind == FaultDropAfter {
 		code := ""
 		if aerr != nil {
@@ -197,10 +225,23 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	finish(http.StatusOK, "")
 }
 
-// dispatch validates the region, then runs the action.
-func (s *Server) dispatch(fn actionFunc, c *call) (map[string]any, *apiError) {
+// dispatch validates the region, or finds it from the resource for the APIs
+// that have none, then runs the action.
+func (s *Server) dispatch(a action, c *call) (map[string]any, *apiError) {
 	if c.region == "" {
-		return nil, missing("RegionId")
+		switch a.region {
+		case regionParam:
+			return nil, missing("RegionId")
+		case regionOwn:
+			return a.fn(s, c)
+		case regionFromDisk, regionFromInstance:
+			// Unknown resource: the action answers its own NotFound (or
+			// Missing<Param>) since no region matches "".
+			c.region = s.resourceRegion(a.region, c.p)
+			if c.region == "" {
+				return a.fn(s, c)
+			}
+		}
 	}
 	if !regionRE.MatchString(c.region) {
 		return nil, newError(CodeInvalidRegionIDMalFormed)
@@ -211,7 +252,23 @@ func (s *Server) dispatch(fn actionFunc, c *call) (map[string]any, *apiError) {
 	if !known {
 		return nil, newError(CodeInvalidRegionIDNotFound)
 	}
-	return fn(s, c)
+	return a.fn(s, c)
+}
+
+// resourceRegion is the region of the disk or instance a call names, or "".
+func (s *Server) resourceRegion(r region, p map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r == regionFromDisk {
+		if d := s.st.disks[p["DiskId"]]; d != nil {
+			return d.RegionID
+		}
+		return ""
+	}
+	if in := s.st.instances[p["InstanceId"]]; in != nil {
+		return in.RegionID
+	}
+	return ""
 }
 
 func checkCommon(p map[string]string) *apiError {

@@ -90,14 +90,23 @@ type page struct {
 	tokenMode  bool
 }
 
+// clampResults, when set, clamps MaxResults into [min, max] instead of
+// refusing it, as DescribeDisks (10..500) and DescribeInstances (10..100)
+// document: "a value less than 10 -> 10; greater than the maximum -> the
+// maximum" (MaxResults in their request models, alibabacloud-go/ecs-20140526 v7).
+type clampResults struct{ min, max int }
+
 // paginate supports both PageNumber/PageSize and NextToken/MaxResults,
 // like DescribeDisks/DescribeSnapshots/DescribeInstances.
-func paginate(p map[string]string, total, defSize, maxSize, maxResults int, tokenOnly bool) (page, *apiError) {
+func paginate(p map[string]string, total, defSize, maxSize, maxResults int, tokenOnly bool, clamp ...clampResults) (page, *apiError) {
 	pg := page{number: 1, size: defSize}
 	if tokenOnly || p["NextToken"] != "" || p["MaxResults"] != "" {
 		pg.tokenMode = true
 		if v := p["MaxResults"]; v != "" {
 			n, err := strconv.Atoi(v)
+			if err == nil && len(clamp) > 0 {
+				n = min(max(n, clamp[0].min), clamp[0].max)
+			}
 			if err != nil || n < 1 || n > maxResults {
 				return pg, invalidParam("MaxResults", "must be 1.."+strconv.Itoa(maxResults))
 			}

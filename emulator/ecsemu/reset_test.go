@@ -94,9 +94,9 @@ func TestResetDisksSuccessAndTransition(t *testing.T) {
 	if got := diskStatus(t, s, hz, "d-bp1stoppedsys0000000"); got != DiskReIniting {
 		t.Errorf("got status %s right after reset, want ReIniting", got)
 	}
-	// A second reset while ReIniting is refused.
+	// A second reset while the first runs is refused (ResetDisk error table).
 	_, err = c.ResetDisks(resetDisksReq(hz, false, "d-bp1stoppedsys0000000", "s-bp1stoppedsys0000000"))
-	wantServerError(t, err, CodeIncorrectDiskStatus, 403)
+	wantServerError(t, err, CodeDiskResetInProgress, 403)
 	eventually(t, "disk back to In_use", func() bool { return diskStatus(t, s, hz, "d-bp1stoppedsys0000000") == DiskInUse })
 	if got, want := s.Resets("d-bp1stoppedsys0000000"), []string{"s-bp1stoppedsys0000000"}; !cmp.Equal(got, want) {
 		t.Errorf("got resets %v, want %v", got, want)

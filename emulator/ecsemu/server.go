@@ -63,6 +63,10 @@ type Options struct {
 	// MaxTimestampSkew is how far Timestamp may be from the server clock
 	// (default 15 min, as the real gateway).
 	MaxTimestampSkew time.Duration
+	// Modes choose the behaviours no public document settles (see Modes);
+	// the zero value is the historical behaviour. A fixture's "modes"
+	// field overrides them.
+	Modes Modes
 	// Faults are active from the start.
 	Faults []FaultRule
 	// Seed seeds the random source used by FaultRule.Rate, for reproducible
@@ -85,8 +89,9 @@ type Server struct {
 	url     string
 	handler http.Handler
 
-	mu sync.Mutex // guards st
-	st *state
+	mu    sync.Mutex // guards st and modes
+	st    *state
+	modes Modes
 
 	faultMu sync.Mutex
 	faults  []*faultState
@@ -150,13 +155,21 @@ func newServer(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	var err error
 	fx := opts.Fixture
 	if fx == nil {
 		fx = DefaultFixture()
-	} else if err := fx.Validate(); err != nil {
+	} else if err = fx.Validate(); err != nil {
 		return nil, err
 	}
 	s.st = newState(fx.Clone())
+	modes := opts.Modes
+	if fx.Modes != nil {
+		modes = *fx.Modes
+	}
+	if s.modes, err = modes.normalize(); err != nil {
+		return nil, err
+	}
 	seed := opts.Seed
 	if seed == 0 {
 		seed = rand.Uint64()

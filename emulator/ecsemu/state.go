@@ -31,7 +31,16 @@ type pending struct {
 
 type diskState struct {
 	Disk
-	p pending
+	r resetRun
+}
+
+// resetRun is a reset in progress on a disk: it runs until `until`; when
+// show is set the disk shows ReIniting from `visible` on (see Modes.ResetStatus)
+// and gets its prior status back at the end.
+type resetRun struct {
+	visible, until time.Time
+	prior          string
+	show, shown    bool
 }
 
 type instState struct {
@@ -55,6 +64,8 @@ type state struct {
 	resets                                      map[string][]string
 	// inGroup marks snapshots that belong to an instance snapshot (ssg-).
 	inGroup map[string]bool
+	// tokens maps a CreateSnapshot ClientToken to the snapshot it made.
+	tokens map[string]string
 }
 
 func newState(f *Fixture) *state {
@@ -66,6 +77,7 @@ func newState(f *Fixture) *state {
 		groups:    map[string]*SnapshotGroup{},
 		resets:    map[string][]string{},
 		inGroup:   map[string]bool{},
+		tokens:    map[string]string{},
 	}
 	for _, r := range f.Regions {
 		st.regions[r] = true
@@ -101,9 +113,25 @@ func newState(f *Fixture) *state {
 }
 
 func (d *diskState) settle(now time.Time) {
-	if d.p.to != "" && !now.Before(d.p.at) {
-		d.Status, d.p = d.p.to, pending{}
+	r := &d.r
+	if r.until.IsZero() {
+		return
 	}
+	if !now.Before(r.until) {
+		if r.shown {
+			d.Status = r.prior
+		}
+		d.r = resetRun{}
+		return
+	}
+	if r.show && !r.shown && !now.Before(r.visible) {
+		r.prior, r.shown, d.Status = d.Status, true, DiskReIniting
+	}
+}
+
+// resetting reports a reset still running on the settled disk.
+func (d *diskState) resetting(now time.Time) bool {
+	return !d.r.until.IsZero() && now.Before(d.r.until)
 }
 
 func (i *instState) settle(now time.Time) {
@@ -281,7 +309,7 @@ func (s *Server) SetDiskStatus(id, status string) bool {
 	if d == nil {
 		return false
 	}
-	d.Status, d.p = status, pending{}
+	d.Status, d.r = status, resetRun{}
 	return true
 }
 
@@ -319,9 +347,10 @@ func (s *Server) Mutate(fn func(*Fixture)) error {
 	old := s.st
 	st := newState(f)
 	st.resets = old.resets
+	st.tokens = old.tokens
 	for id, d := range st.disks {
 		if o := old.disks[id]; o != nil && o.Status == d.Status {
-			d.p = o.p
+			d.r = o.r
 		}
 	}
 	for id, i := range st.instances {
@@ -338,7 +367,8 @@ func (s *Server) Mutate(fn func(*Fixture)) error {
 	return nil
 }
 
-// LoadState replaces the whole state with f and forgets reset counts.
+// LoadState replaces the whole state with f and forgets reset counts; f's
+// Modes, when set, replace the active modes.
 func (s *Server) LoadState(f *Fixture) error {
 	if err := f.Validate(); err != nil {
 		return err
@@ -346,6 +376,9 @@ func (s *Server) LoadState(f *Fixture) error {
 	st := newState(f.Clone())
 	s.mu.Lock()
 	s.st = st
+	if f.Modes != nil {
+		s.modes, _ = f.Modes.normalize()
+	}
 	s.mu.Unlock()
 	return nil
 }
