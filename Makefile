@@ -5,6 +5,9 @@ BIN := target/main
 EVENT ?=
 FUZZTIME ?= 20s
 GOLANGCI_LINT_VERSION := v2.15.0
+# The build's version, stamped into the binary (main.version), logged at start,
+# carried in every Result and in the package's name.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .DEFAULT_GOAL := help
 
@@ -13,8 +16,8 @@ GOLANGCI_LINT_VERSION := v2.15.0
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build the function: static linux/amd64 binary target/main
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) .
+build: ## build the function: static linux/amd64 binary target/main, version stamped from git
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w -X main.version=$(VERSION)' -o $(BIN) .
 
 package: build ## zip target/main into target/function.zip (handler: main) for FC
 	$(GO) run ./internal/tools/zipfn -o target/function.zip $(BIN)
