@@ -19,8 +19,8 @@ help: ## list the targets
 build: ## build the function: static linux/amd64 binary target/main, version stamped from git
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w -X main.version=$(VERSION)' -o $(BIN) .
 
-package: build ## zip target/main into target/function.zip (handler: main) for FC
-	$(GO) run ./internal/tools/zipfn -o target/function.zip $(BIN)
+package: build ## zip target/main (handler: main) into target/ecs-disk-rollback-VERSION.zip + .sha256, and target/function.zip
+	@$(GO) run ./internal/tools/zipfn -sha256 -also target/function.zip -o target/ecs-disk-rollback-$(VERSION).zip $(BIN)
 
 run: build ## run the function locally on the emulators: a dry run, then the real reset (EVENT=file for your own)
 	$(GO) run ./cmd/run-local -binary $(BIN) $(if $(EVENT),-event $(EVENT),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
@@ -32,8 +32,10 @@ test: ## every test, with the race detector (what CI runs)
 test-short: ## the quick tests only
 	$(GO) test -short -count=1 ./...
 
-lint: ## go vet and golangci-lint (pinned, run through go run)
+lint: ## go vet and golangci-lint (pinned, run through go run; the first run downloads it)
 	$(GO) vet ./...
+	@test -e "$$($(GO) env GOMODCACHE)/cache/download/github.com/golangci/golangci-lint/v2/@v/$(GOLANGCI_LINT_VERSION).zip" || \
+	  echo "lint: first run: downloading and building golangci-lint $(GOLANGCI_LINT_VERSION) through the Go module proxy (a minute or two; cached after)"
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 
 bench: ## run the benchmark harness and rewrite BENCHMARKS.md
