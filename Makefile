@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := target/main
 EVENT ?=
+ENV ?=
 FUZZTIME ?= 20s
 GOLANGCI_LINT_VERSION := v2.15.0
 # The build's version, stamped into the binary (main.version), logged at start,
@@ -22,8 +23,8 @@ build: ## build the function: static linux/amd64 binary target/main, version sta
 package: build ## zip target/main (handler: main) into target/ecs-disk-rollback-VERSION.zip + .sha256, and target/function.zip
 	@$(GO) run ./internal/tools/zipfn -sha256 -also target/function.zip -o target/ecs-disk-rollback-$(VERSION).zip $(BIN)
 
-run: build ## run the function locally on the emulators: a dry run, then the real reset (EVENT=file for your own)
-	$(GO) run ./cmd/run-local -binary $(BIN) $(if $(EVENT),-event $(EVENT),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
+run: build ## run the function on the local emulators: a dry run, then a real reset (EVENT=file, ENV='K=V ...')
+	@$(GO) run ./cmd/run-local -binary $(BIN) $(foreach e,$(ENV),-env $(e)) $(if $(EVENT),$(foreach f,$(EVENT),-event $(f)),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
 
 test: ## every test, with the race detector (what CI runs)
 	$(GO) vet ./...
