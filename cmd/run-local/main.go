@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -217,10 +218,23 @@ func final(total int, answered, errored []string, took time.Duration, version, l
 		fmt.Fprintf(&b, ", %d not run (the function process died)", n)
 	}
 	if version == "" {
-		version = "unknown"
+		version = versionFromLog(logPath)
 	}
 	fmt.Fprintf(&b, "; %s; function version %s; logs in %s", took.Round(10*time.Millisecond), version, logPath)
 	return b.String()
+}
+
+// startLine is the function's first log line; it names the build.
+var startLine = regexp.MustCompile(`"msg":"ecs-disk-rollback starting","version":"([^"]*)"`)
+
+// versionFromLog reads the version from the function's start log line,
+// for a run where no Result carried it (every answer an error).
+func versionFromLog(path string) string {
+	b, err := os.ReadFile(path)
+	if m := startLine.FindSubmatch(b); err == nil && m != nil {
+		return string(m[1])
+	}
+	return "unknown"
 }
 
 // lockedWriter serialises the function's stdout and stderr copies.

@@ -87,13 +87,13 @@ func TestRunOutput(t *testing.T) {
 			name:      "a sample meant to fail is an answer, not a failed run",
 			args:      []string{"-event", samples + "timer-empty-payload.json"},
 			wantOut:   []string{"error ValidationFailed: ValidationFailed: invalid request: payload", "timer-empty-payload.json: error ValidationFailed | disks 0"},
-			wantFinal: "0 of 1 invocations answered with a result, 1 with a function error (ValidationFailed: the function's answer to the event, not a build or emulator failure)",
+			wantFinal: "0 of 1 invocations answered with a result, 1 with a function error (ValidationFailed: the function's answer to the event, not a build or emulator failure); ",
 		},
 		{
 			name:      "-strict turns a function error into exit 1",
 			args:      []string{"-strict", "-event", samples + "timer-empty-payload.json"},
 			wantCode:  1,
-			wantFinal: "1 with a function error (ValidationFailed",
+			wantFinal: "function version v0.0.0-runlocal",
 		},
 		{
 			name:      "-v shows the function's logs on stderr",
