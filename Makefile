@@ -3,8 +3,12 @@ SHELL := /bin/bash
 GO ?= go
 BIN := target/main
 EVENT ?=
+ENV ?=
 FUZZTIME ?= 20s
 GOLANGCI_LINT_VERSION := v2.15.0
+# The build's version, stamped into the binary (main.version), logged at start,
+# carried in every Result and in the package's name.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .DEFAULT_GOAL := help
 
@@ -13,14 +17,14 @@ GOLANGCI_LINT_VERSION := v2.15.0
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build the function: static linux/amd64 binary target/main
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) .
+build: ## build the function: static linux/amd64 binary target/main, version stamped from git
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w -X main.version=$(VERSION)' -o $(BIN) .
 
-package: build ## zip target/main into target/function.zip (handler: main) for FC
-	$(GO) run ./internal/tools/zipfn -o target/function.zip $(BIN)
+package: build ## zip target/main (handler: main) into target/ecs-disk-rollback-VERSION.zip + .sha256, and target/function.zip
+	@$(GO) run ./internal/tools/zipfn -sha256 -also target/function.zip -o target/ecs-disk-rollback-$(VERSION).zip $(BIN)
 
-run: build ## run the function locally on the emulators: a dry run, then the real reset (EVENT=file for your own)
-	$(GO) run ./cmd/run-local -binary $(BIN) $(if $(EVENT),-event $(EVENT),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
+run: build ## run the function on the local emulators: a dry run, then a real reset (EVENT=file, ENV='K=V ...')
+	@$(GO) run ./cmd/run-local -binary $(BIN) $(foreach e,$(ENV),-env $(e)) $(if $(EVENT),$(foreach f,$(EVENT),-event $(f)),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
 
 test: ## every test, with the race detector (what CI runs)
 	$(GO) vet ./...
@@ -29,8 +33,10 @@ test: ## every test, with the race detector (what CI runs)
 test-short: ## the quick tests only
 	$(GO) test -short -count=1 ./...
 
-lint: ## go vet and golangci-lint (pinned, run through go run)
+lint: ## go vet and golangci-lint (pinned, run through go run; the first run downloads it)
 	$(GO) vet ./...
+	@test -e "$$($(GO) env GOMODCACHE)/cache/download/github.com/golangci/golangci-lint/v2/@v/$(GOLANGCI_LINT_VERSION).zip" || \
+	  echo "lint: first run: downloading and building golangci-lint $(GOLANGCI_LINT_VERSION) through the Go module proxy (a minute or two; cached after)"
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 
 bench: ## run the benchmark harness and rewrite BENCHMARKS.md

@@ -15,9 +15,15 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
 )
 
+// version is the build, stamped by make (-ldflags "-X main.version=...",
+// from git describe). It is logged at start and carried in every Result.
+var version = "dev"
+
 func main() {
 	reexecWithoutSDKDebug()
-	fc.Start(newHandler(os.Getenv).Invoke)
+	h := newHandler(os.Getenv)
+	h.Logger.Info("ecs-disk-rollback starting", slog.String("version", version))
+	fc.Start(h.Invoke)
 }
 
 // newHandler builds the handler from the environment. A configuration
@@ -39,6 +45,7 @@ func newHandler(getenv func(string) string) *function.Handler {
 		},
 		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)})),
 		ConfigErr: err,
+		Version:   version,
 	}
 }
 

@@ -15,7 +15,7 @@ var detectWant = map[string]Kind{
 	"direct-reset.json":                        KindDirect,
 	"direct-dryrun.json":                       KindDirect,
 	"direct-lowercamel.json":                   KindDirect,
-	"direct-seed.json":                         KindDirect,
+	"direct-reset-one-disk.json":               KindDirect,
 	"cloudflow-task.json":                      KindDirect,
 	"timer-default.json":                       KindTimer,
 	"timer-empty-payload.json":                 KindTimer,

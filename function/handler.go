@@ -24,6 +24,8 @@ type Handler struct {
 	// ConfigErr, when set, is returned by every invocation: a misconfigured
 	// function reports why instead of crash-looping.
 	ConfigErr error
+	// Version is the build (main.version), put into every Result.
+	Version string
 }
 
 // Invocation is what FC tells about one call, besides the event.
@@ -47,7 +49,15 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, event []byte) (any
 
 // Run decodes, validates and carries out one rollback request. Nothing is
 // called (not even to connect) before the request is valid.
-func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Result, error) {
+func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (res *Result, err error) {
+	defer func() {
+		if fe := (*Error)(nil); errors.As(err, &fe) && fe.Result != nil {
+			fe.Result.Version = h.Version
+		}
+		if res != nil {
+			res.Version = h.Version
+		}
+	}()
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -65,7 +75,7 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (*Resul
 		return nil, FromECS("Connect", err)
 	}
 	start := h.now()
-	res, err := h.Rollback(ctx, ecs, inv, req)
+	res, err = h.Rollback(ctx, ecs, inv, req)
 	h.log(ctx, inv, req, res, err, start)
 	return res, err
 }

@@ -19,6 +19,8 @@ type Result struct {
 	Disks []DiskOutcome `json:"Disks,omitempty"`
 	// Backups are the snapshots BackupBeforeReset took, by disk.
 	Backups []Backup `json:"Backups,omitempty"`
+	// Version is the build of the function that produced this result.
+	Version string `json:"Version,omitempty"`
 }
 
 // Summary counts the outcome per disk and says in a word how it went.

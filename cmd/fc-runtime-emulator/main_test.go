@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -33,6 +34,8 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// The tests must not depend on the shell's ECS_ENDPOINT or credentials.
+	getenv = func(string) string { return "" }
 	testfn = filepath.Join(dir, "testfn")
 	cmd := exec.Command("go", "build", "-o", testfn, "../../emulator/fcruntime/testdata/testfn")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -92,7 +95,7 @@ func TestEventMode(t *testing.T) {
 	}{
 		{
 			name:     "one success",
-			args:     []string{"-event", echo, "-access-key-id", "AK", "-access-key-secret", "SK", "-retry-count", "3", "-env", "TESTFN_ENV=hello"},
+			args:     []string{"-event", echo, "-access-key-id", "AK", "-access-key-secret", "SK", "-retry-count", "3", "-env", "TESTFN_ENV=hello", "-env", "ECS_ENDPOINT=http://127.0.0.1:8090"},
 			wantKeys: []string{"durationMs,requestId,result"},
 			wantIn:   []string{`"accessKeyId":"AK","accessKeySecret":"SK"`},
 		},
@@ -240,5 +243,49 @@ func TestListenMode(t *testing.T) {
 	if resp, err := http.Get(url + "/health"); err == nil {
 		resp.Body.Close()
 		t.Error("still serving after the context ended")
+	}
+}
+
+// TestRealCloudGuard: with credentials and no ECS endpoint the function
+// would call real ECS; that is refused unless -real-cloud says it is meant.
+func TestRealCloudGuard(t *testing.T) {
+	echo := writeEvent(t, "echo.json", `{"action":"echo"}`)
+	tests := []struct {
+		name     string
+		shell    map[string]string // the inherited environment
+		args     []string
+		wantCode int
+		wantErr  string // a substring of stderr
+	}{
+		{"shell credentials, no endpoint: refused", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIreal", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"},
+			nil, 2, "refusing to run: credentials are set (-access-key-id or $ALIBABA_CLOUD_ACCESS_KEY_ID) and no ECS endpoint is"},
+		{"flag credentials, no endpoint: refused", nil, []string{"-access-key-id", "AK", "-access-key-secret", "SK"}, 2, "add -real-cloud"},
+		{"credentials through -env, no endpoint: refused", nil, []string{"-env", "ALIBABA_CLOUD_ACCESS_KEY_ID=AK"}, 2, "-env ECS_ENDPOINT=http://127.0.0.1:8090"},
+		{"refused in -listen mode too", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIreal"}, []string{"-listen", "127.0.0.1:0"}, 2, "refusing to run"},
+		{"endpoint in the shell: runs", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIreal", "ECS_ENDPOINT": "http://127.0.0.1:8090"}, nil, 0, ""},
+		{"endpoint through -env: runs", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIreal"}, []string{"-env", "ECS_ENDPOINT=http://127.0.0.1:8090"}, 0, ""},
+		{"-real-cloud: runs, and says so", map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIreal"}, []string{"-real-cloud"}, 0, "-real-cloud: the function may call the real ECS API"},
+		{"no credentials at all: runs", nil, nil, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			saved := getenv
+			defer func() { getenv = saved }()
+			getenv = func(k string) string { return tt.shell[k] }
+			var stdout, stderr fcruntime.LogBuffer
+			args := append([]string{"-binary", testfn}, tt.args...)
+			if !slices.Contains(tt.args, "-listen") {
+				args = append(args, "-event", echo)
+			}
+			if got, want := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr), tt.wantCode; got != want {
+				t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr.String())
+			}
+			if got := stderr.String(); !strings.Contains(got, tt.wantErr) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.wantErr, got)
+			}
+			if tt.wantCode == 2 && strings.Contains(stderr.String(), "FC Invoke Start") {
+				t.Error("the function was invoked although the run was refused")
+			}
+		})
 	}
 }

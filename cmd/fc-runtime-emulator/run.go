@@ -22,8 +22,13 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// getenv reads this process's environment (which the function inherits);
+// tests replace it.
+var getenv = os.Getenv
+
 // run is main without the process: it returns the exit code (0 all good,
-// 1 a failed invocation or a runtime failure, 2 bad usage).
+// 1 a failed invocation or a runtime failure, 2 bad usage or a refusal to
+// reach the real cloud).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fc-runtime-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,9 +38,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	name := fs.String("function-name", "ecs-disk-rollback", "function name sent to the function")
 	region := fs.String("region", "cn-hangzhou", "region sent to the function")
 	memory := fs.Int("memory", 512, "memory (MB) sent to the function")
-	akID := fs.String("access-key-id", os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), "invocation credentials: access key id (default $ALIBABA_CLOUD_ACCESS_KEY_ID)")
-	akSecret := fs.String("access-key-secret", os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "invocation credentials: access key secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
-	token := fs.String("security-token", os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"), "invocation credentials: STS token (default $ALIBABA_CLOUD_SECURITY_TOKEN)")
+	akID := fs.String("access-key-id", getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), "invocation credentials: access key id (default $ALIBABA_CLOUD_ACCESS_KEY_ID)")
+	akSecret := fs.String("access-key-secret", getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "invocation credentials: access key secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
+	token := fs.String("security-token", getenv("ALIBABA_CLOUD_SECURITY_TOKEN"), "invocation credentials: STS token (default $ALIBABA_CLOUD_SECURITY_TOKEN)")
+	realCloud := fs.Bool("real-cloud", false, "allow the function to call the real ECS API (credentials given and no ECS_ENDPOINT); refused without it")
 	retry := fs.Int("retry-count", 0, "x-fc-retry-count for every -event invocation")
 	var events, env listFlag
 	fs.Var(&events, "event", "event file to invoke with, - for stdin (repeatable, in order)")
@@ -46,6 +52,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "fc-runtime-emulator: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if err := cloudGuard(env, *akID, *realCloud); err != nil {
+		fmt.Fprintln(stderr, "fc-runtime-emulator:", err)
+		return 2
+	}
+	if *realCloud {
+		fmt.Fprintln(stderr, "fc-runtime-emulator: -real-cloud: the function may call the real ECS API and reset real disks")
 	}
 	// Read every event first: a typo should not cost a function start.
 	payloads, err := readEvents(events, stdin)
@@ -74,6 +87,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return invokeAll(ctx, s, payloads, *retry, stdout, stderr)
 	}
 	return serve(ctx, s, *listen, stdout, stderr)
+}
+
+// cloudGuard refuses a run that would reach real ECS by accident: the
+// function has credentials (invocation or environment) but no ECS_ENDPOINT
+// (-env or the inherited environment), so it would call
+// ecs[-vpc].<region>.aliyuncs.com. -real-cloud says it is meant.
+func cloudGuard(env []string, invocationKeyID string, realCloud bool) error {
+	endpoint, envKeyID := getenv("ECS_ENDPOINT"), getenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
+	for _, kv := range env {
+		switch k, v, _ := strings.Cut(kv, "="); k {
+		case "ECS_ENDPOINT":
+			endpoint = v
+		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
+			envKeyID = v
+		}
+	}
+	if realCloud || strings.TrimSpace(endpoint) != "" || invocationKeyID == "" && envKeyID == "" {
+		return nil
+	}
+	return errors.New("refusing to run: credentials are set (-access-key-id or $ALIBABA_CLOUD_ACCESS_KEY_ID) " +
+		"and no ECS endpoint is, so the function would call the real ECS API and could reset real disks. " +
+		"For the local ECS emulator start `go run ./cmd/ecs-emulator -addr 127.0.0.1:8090` and add " +
+		"-env ECS_ENDPOINT=http://127.0.0.1:8090; to call real ECS on purpose, add -real-cloud")
 }
 
 func readEvents(paths []string, stdin io.Reader) ([][]byte, error) {
