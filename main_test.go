@@ -40,7 +40,7 @@ func TestVersionInResult(t *testing.T) {
 	}{
 		{"dry run result", `{"RegionId":"cn-hangzhou","DryRun":true,"Disk":[{"DiskId":"d-bp1stoppedsys0000000","SnapshotId":"s-bp1stoppedsys0000000"}]}`, ""},
 		{"reset result", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-bp1stoppeddata000000","SnapshotId":"s-bp1stoppeddata000000"}]}`, ""},
-		{"partial failure error", `{"RegionId":"cn-hangzhou","FailOnPartial":true,"Disk":[{"DiskId":"d-bp1stoppedsys0000000","SnapshotId":"s-bp1stoppedsys0000000"},{"DiskId":"d-bp1tooold00000000000","SnapshotId":"s-bp1tooold00000000000"}]}`, function.ErrPartialFailure},
+		{"refused plan error", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-bp1stoppedsys0000000","SnapshotId":"s-bp1stoppedsys0000000"},{"DiskId":"d-bp1tooold00000000000","SnapshotId":"s-bp1tooold00000000000"}]}`, function.ErrPlanRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,26 +124,24 @@ func TestECSRejectionCarriesCodeAndRequestID(t *testing.T) {
 	}
 }
 
-func TestPartialFailure(t *testing.T) {
+// TestPartialFailureKnowableBeforehandIsRefused: a request with one pair
+// whose snapshot is not ready is refused as a whole, before any reset (its
+// dry run says so), rather than half rolled back. Partial results remain
+// for what ECS reports during the reset itself (function unit tests:
+// TestPartialAnswerKeepsECSEntries).
+func TestPartialFailureKnowableBeforehandIsRefused(t *testing.T) {
 	req := function.Request{RegionId: region, Disk: pairs(untagged, untaggedSnap, notReady, notReadySnap)}
-	t.Run("reported in the result", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
-		var res function.Result
-		e.ok(t, mustJSON(t, req), &res)
-		if got, want := res.Summary.Status, function.StatusPartiallyFailed; got != want {
-			t.Fatalf("status = %q, want %q", got, want)
-		}
-		if got, want := strings.Join(statuses(res), " "), untagged+"=Success "+notReady+"=FailedInvalidSnapshotId.NotReady"; got != want {
-			t.Errorf("progress = %q, want %q", got, want)
-		}
-	})
-	t.Run("an error when asked", func(t *testing.T) {
-		e := newEnv(t, envOptions{fnEnv: []string{"FAIL_ON_PARTIAL=true"}})
-		fe := e.fail(t, mustJSON(t, req))
-		if got, want := fe.Type, function.ErrPartialFailure; got != want {
-			t.Fatalf("errorType = %q, want %q (%s)", got, want, fe.Message)
-		}
-	})
+	e := newEnv(t, envOptions{fnEnv: []string{"FAIL_ON_PARTIAL=true"}})
+	fe := e.fail(t, mustJSON(t, req))
+	if got, want := fe.Type, function.ErrPlanRefused; got != want {
+		t.Fatalf("errorType = %q, want %q (%s)", got, want, fe.Message)
+	}
+	if !strings.Contains(fe.Message, notReady+" (InvalidSnapshotId.NotReady)") {
+		t.Errorf("message %q does not name the pair at fault", fe.Message)
+	}
+	if got := e.ecs.ResetCount(untagged); got != 0 {
+		t.Errorf("ResetCount(%s) = %d, want 0", untagged, got)
+	}
 }
 
 func TestCredentialsComeFromTheInvocation(t *testing.T) {

@@ -750,8 +750,12 @@ func TestTruthCallerKeyDoesNotShadowEventBridge(t *testing.T) {
 // back these disks right now", although nothing is running.
 func TestTruthGuardRecordLost(t *testing.T) {
 	g := &gate{}
-	e := newGatedEnv(t, envOptions{}, g)
+	// A short function timeout: a claim counts as live until its
+	// invocation's deadline (it may still be running), lost after it.
+	const timeout = 3 * time.Second
+	e := newGatedEnv(t, envOptions{timeout: timeout}, g)
 	g.setDropTagsAfterReset(true)
+	started := time.Now()
 	res := e.invoke(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-guard-1"}), fcruntime.InvokeOptions{})
 	typ, r := answerOf(t, e, res)
 	if typ != "" && typ != errGuardRecordLost {
@@ -764,7 +768,8 @@ func TestTruthGuardRecordLost(t *testing.T) {
 		t.Errorf("after the first request ResetCount = %d, want 1", got)
 	}
 	g.setDropTagsAfterReset(false)
-	time.Sleep(300 * time.Millisecond) // back from ReIniting
+	// Past the first invocation's deadline (claims keep whole seconds).
+	time.Sleep(time.Until(started.Add(timeout + 1100*time.Millisecond)))
 
 	res = e.invoke(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-guard-2"}), fcruntime.InvokeOptions{})
 	switch {
@@ -804,5 +809,56 @@ func TestTruthSlowClaimTimesOut(t *testing.T) {
 	e.ok(t, event, &again)
 	if again.Summary.Status != function.StatusSucceeded || e.ecs.ResetCount(sysDisk) != 1 {
 		t.Errorf("the same request again: summary %+v, ResetCount %d; want Succeeded and 1", again.Summary, e.ecs.ResetCount(sysDisk))
+	}
+}
+
+// Case 5. ECS acts and still answers 500 (the emulator's act-then-error
+// fault) on a mutating call. The call is not resent as if nothing had
+// happened: ResetDisks is read back (the disks are found resetting),
+// StopInstance is read back (the instance is found stopping), CreateSnapshot
+// is resent with the same ClientToken (one snapshot). The rollback ends
+// Succeeded with each disk reset once and the instance Running.
+func TestTruthActedThen500(t *testing.T) {
+	pass := ecsemu.FaultPass
+	act := ecsemu.FaultActThenError
+	for _, tc := range []struct {
+		action string
+		seq    []ecsemu.FaultKind // the first calls of action; dry runs included
+	}{
+		{"ResetDisks", []ecsemu.FaultKind{pass, act}}, // the preflight's dry run, then the reset
+		{"StopInstance", []ecsemu.FaultKind{pass, act}},
+		{"CreateSnapshot", []ecsemu.FaultKind{act}},
+	} {
+		t.Run(tc.action, func(t *testing.T) {
+			o := fastECS()
+			o.Faults = []ecsemu.FaultRule{{Action: tc.action, Sequence: tc.seq, Code: "InternalError"}}
+			e := newEnv(t, envOptions{ecs: o})
+			req := function.Request{RegionId: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
+				StopInstance: true, StartInstance: true, BackupBeforeReset: true, IdempotencyKey: "truth-500-" + tc.action}
+			typ, r := answerOf(t, e, e.invoke(t, mustJSON(t, req), fcruntime.InvokeOptions{}))
+			if typ != "" || r.Summary.Status != function.StatusSucceeded {
+				t.Errorf("got %s, want Succeeded", describe(typ, r))
+			}
+			for _, d := range []string{runSys, runData} {
+				if got := e.ecs.ResetCount(d); got != 1 {
+					t.Errorf("ResetCount(%s) = %d, want 1", d, got)
+				}
+			}
+			if got := realCalls(e, tc.action); tc.action != "CreateSnapshot" && got != 1 {
+				t.Errorf("%d real %s calls, want 1 (not resent)", got, tc.action)
+			}
+			snaps := 0
+			for _, s := range e.ecs.State().Snapshots {
+				if s.Tags["ecs-disk-rollback:backup-of"] != "" {
+					snaps++
+				}
+			}
+			if snaps != 2 {
+				t.Errorf("%d backup snapshots, want 2 (one per disk, whatever was resent)", snaps)
+			}
+			if st := waitInstance(t, e, runningInst, "Running", 2*time.Second); st != "Running" {
+				t.Errorf("instance %s, want Running", st)
+			}
+		})
 	}
 }

@@ -20,6 +20,15 @@ const (
 	mutating
 )
 
+// kindOf is the kind of a call that has a dry-run form: a dry run changes
+// nothing, so it is repeated as freely as a read.
+func kindOf(dryRun bool) callKind {
+	if dryRun {
+		return read
+	}
+	return mutating
+}
+
 func (k callKind) String() string {
 	if k == read {
 		return "read"

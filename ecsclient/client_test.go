@@ -584,3 +584,14 @@ func TestHTTPSOverride(t *testing.T) {
 	}
 	assertClean(t, te.Message)
 }
+
+func TestDryRunsRetryLikeReads(t *testing.T) {
+	for _, c := range []struct {
+		dryRun bool
+		want   callKind
+	}{{true, read}, {false, mutating}} {
+		if got := kindOf(c.dryRun); got != c.want {
+			t.Errorf("kindOf(%v) = %s, want %s", c.dryRun, got, c.want)
+		}
+	}
+}

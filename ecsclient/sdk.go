@@ -326,7 +326,7 @@ func boolean(b bool) requests.Boolean { return requests.NewBoolean(b) }
 // ResetDisks rolls up to 10 disks back (Disk.N.DiskId / Disk.N.SnapshotId).
 // It is not retried once sent: a repeated call repeats the rollback.
 func (c *Client) ResetDisks(ctx context.Context, in function.ResetDisksInput) (*function.ResetDisksOutput, error) {
-	resp, err := call(ctx, c, "ResetDisks", in.RegionID, mutating, func() (*ecs.ResetDisksRequest, *ecs.ResetDisksResponse) {
+	resp, err := call(ctx, c, "ResetDisks", in.RegionID, kindOf(in.DryRun), func() (*ecs.ResetDisksRequest, *ecs.ResetDisksResponse) {
 		r := ecs.CreateResetDisksRequest()
 		r.RegionId = in.RegionID
 		if in.DryRun {
@@ -355,7 +355,7 @@ func (c *Client) ResetDisks(ctx context.Context, in function.ResetDisksInput) (*
 
 // ResetDisk rolls one disk back; it returns the RequestId.
 func (c *Client) ResetDisk(ctx context.Context, in function.ResetDiskInput) (string, error) {
-	resp, err := call(ctx, c, "ResetDisk", in.RegionID, mutating, func() (*ecs.ResetDiskRequest, *ecs.ResetDiskResponse) {
+	resp, err := call(ctx, c, "ResetDisk", in.RegionID, kindOf(in.DryRun), func() (*ecs.ResetDiskRequest, *ecs.ResetDiskResponse) {
 		r := ecs.CreateResetDiskRequest()
 		r.RegionId, r.DiskId, r.SnapshotId = in.RegionID, in.DiskID, in.SnapshotID
 		if in.DryRun {
@@ -565,8 +565,8 @@ func (c *Client) DescribeSnapshotGroups(ctx context.Context, in function.Describ
 				Status: g.Status, CreationTime: parseTime(g.CreationTime)}
 			for _, s := range g.Snapshots.Snapshot {
 				// DescribeSnapshotGroups sends no per-snapshot Status (response
-				// model of alibabacloud-go/ecs-20140526 v7), so Status stays
-				// empty; readiness is Available (and the group's Status).
+				// model of alibabacloud-go/ecs-20140526 v7): readiness is
+				// Available (and the group's Status).
 				sg.Snapshots = append(sg.Snapshots, function.GroupSnapshot{SnapshotId: s.SnapshotId, SourceDiskId: s.SourceDiskId,
 					SourceDiskType: s.SourceDiskType, Progress: s.Progress, Available: s.Available, InstantAccess: s.InstantAccess})
 			}
@@ -583,7 +583,7 @@ func (c *Client) DescribeSnapshotGroups(ctx context.Context, in function.Describ
 // StopInstance stops an instance (StoppedMode, ForceStop, DryRun as given;
 // an empty StoppedMode is left to ECS's default).
 func (c *Client) StopInstance(ctx context.Context, in function.StopInstanceInput) error {
-	_, err := call(ctx, c, "StopInstance", in.RegionID, mutating, func() (*ecs.StopInstanceRequest, *ecs.StopInstanceResponse) {
+	_, err := call(ctx, c, "StopInstance", in.RegionID, kindOf(in.DryRun), func() (*ecs.StopInstanceRequest, *ecs.StopInstanceResponse) {
 		r := ecs.CreateStopInstanceRequest()
 		r.RegionId, r.InstanceId, r.StoppedMode = in.RegionID, in.InstanceID, in.StoppedMode
 		r.ForceStop = boolean(in.ForceStop)
@@ -597,7 +597,7 @@ func (c *Client) StopInstance(ctx context.Context, in function.StopInstanceInput
 
 // StartInstance starts an instance.
 func (c *Client) StartInstance(ctx context.Context, regionID, instanceID string, dryRun bool) error {
-	_, err := call(ctx, c, "StartInstance", regionID, mutating, func() (*ecs.StartInstanceRequest, *ecs.StartInstanceResponse) {
+	_, err := call(ctx, c, "StartInstance", regionID, kindOf(dryRun), func() (*ecs.StartInstanceRequest, *ecs.StartInstanceResponse) {
 		r := ecs.CreateStartInstanceRequest()
 		r.RegionId, r.InstanceId = regionID, instanceID
 		if dryRun {

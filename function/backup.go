@@ -30,13 +30,23 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 			return r.deadlineBefore("CreateSnapshot of " + p.DiskId)
 		}
 		start := r.h.now()
-		id, err := r.ecs.CreateSnapshot(ctx, CreateSnapshotInput{
+		in := CreateSnapshotInput{
 			RegionID:     r.req.RegionId,
 			DiskID:       p.DiskId,
 			SnapshotName: backupName(p.DiskId, unix),
 			Description:  fmt.Sprintf("ecs-disk-rollback: state of %s before its reset to %s", p.DiskId, p.SnapshotId),
 			Tags:         tags(p.DiskId),
-		})
+			// The same rollback (idempotency key) and disk give the same
+			// token, so a retried invocation gets its first backup back
+			// instead of a second snapshot (CreateSnapshot ClientToken).
+			ClientToken: "rb-" + guardHash(r.claim.keyHash+"/"+p.DiskId),
+		}
+		id, err := r.ecs.CreateSnapshot(ctx, in)
+		if err != nil && actedMaybe(err) && ctx.Err() == nil {
+			// ECS may have made it: the same ClientToken gets that snapshot
+			// back rather than a second one.
+			id, err = r.ecs.CreateSnapshot(ctx, in)
+		}
 		if fe := r.timed("CreateSnapshot", p.DiskId, start, err, id); fe != nil {
 			fe.Message = "backup of " + p.DiskId + " failed, nothing was reset: " + fe.Message
 			return fe

@@ -57,9 +57,11 @@ func TestBackupFailureStopsBeforeReset(t *testing.T) {
 		{name: "snapshot failed", wantCode: ErrBackupFailed, setup: func(f *fakeECS) {
 			f.snapPolls = -1
 			f.hook = func(c fakeCall) error {
-				if c.Op == "DescribeSnapshots" {
+				if c.Op == "DescribeSnapshots" { // the preflight's check reads snapshots before any backup exists
 					f.mu.Lock()
-					f.snapshots["s-backup0002"].Status = SnapshotStatusFailed
+					if s := f.snapshots["s-backup0002"]; s != nil {
+						s.Status = SnapshotStatusFailed
+					}
 					f.mu.Unlock()
 				}
 				return nil

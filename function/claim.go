@@ -141,7 +141,7 @@ func (h *Handler) claim(ctx context.Context, ecs ECS, inv Invocation, plan *Plan
 		case mine && ps == claimLive:
 			busy[id] = true
 		case ps == claimLive:
-			refusals.add(ErrRollbackInProgress, fmt.Sprintf("%s (claimed %s ago by an invocation that may run until %s)", id, roundDur(now.Sub(g.claimAt)), g.until.UTC().Format(time.RFC3339)))
+			refusals.add(ErrRollbackInProgress, fmt.Sprintf("%s (claimed %s ago by an invocation that may run until %s)", id, roundDur(now.Sub(g.claimAt)), liveUntil(g, gs.StaleAfter)))
 		case ps == claimLost && !mine:
 			refusals.add(ErrGuardRecordLost, fmt.Sprintf("%s (claimed at %s; that invocation ended by %s without recording whether it reset the disk; refused to other keys until %s, or retry with that request's key)",
 				id, g.claimAt.UTC().Format(time.RFC3339), g.until.UTC().Format(time.RFC3339), g.claimAt.Add(gs.StaleAfter).UTC().Format(time.RFC3339)))
@@ -174,8 +174,14 @@ func (h *Handler) claim(ctx context.Context, ecs ECS, inv Invocation, plan *Plan
 		// Some disks do not exist: claim the others and leave the missing
 		// ones to the reset call, whose per-disk InvalidDiskId.NotFound is
 		// the answer the operator needs (nothing can reset them anyway).
-		if cands, missing, err = splitExisting(ctx, ecs, c.region, cands); err == nil && len(cands) > 0 {
+		var derr error
+		if cands, missing, derr = splitExisting(ctx, ecs, c.region, cands); derr != nil {
+			return nil, FromECS("DescribeDisks", derr)
+		}
+		if len(cands) > 0 {
 			err = writeDiskTags(ctx, ecs, c.region, cands, claimTags)
+		} else {
+			err = nil
 		}
 	}
 	if err != nil {
@@ -228,6 +234,16 @@ func (h *Handler) claim(ctx context.Context, ecs ECS, inv Invocation, plan *Plan
 	c.toReset, c.busy = pairsIn(plan.Pairs, reset), pairsIn(plan.Pairs, busy)
 	h.guardLog(ctx, slog.LevelInfo, "disks claimed", append(c.log, slog.Int("toReset", len(c.toReset)), slog.Int("duplicates", len(c.duplicates)), slog.Int("busy", len(c.busy)))...)
 	return c, nil
+}
+
+// liveUntil is when a live claim stops counting as live: its invocation's
+// deadline, or (a claim written before deadlines were recorded) its
+// expiry.
+func liveUntil(g diskGuard, staleAfter time.Duration) string {
+	if g.until.IsZero() {
+		return g.claimAt.Add(staleAfter).UTC().Format(time.RFC3339)
+	}
+	return g.until.UTC().Format(time.RFC3339)
 }
 
 // refusalList gathers the reasons to refuse a claim, by code.
@@ -352,8 +368,18 @@ func (c *claim) record(ctx context.Context, outcome map[string]string, at time.T
 		tags := map[string]string{tagKey: c.keyHash, tagState: st}
 		if st != stateFailed {
 			tags[tagAt] = strconv.FormatInt(at.Unix(), 10)
-		} else if mine, err := c.mine(ctx, ids); err == nil {
-			ids = mine // never mark another claim's disk failed
+		} else {
+			mine, err := c.mine(ctx, ids)
+			if err != nil {
+				// Never mark another claim's disk failed: unsure, leave
+				// the claims pending (they read as lost after until).
+				lastErr = err
+				continue
+			}
+			ids = mine
+			if len(ids) == 0 {
+				continue
+			}
 		}
 		var err error
 		for range recordAttempts {

@@ -401,7 +401,7 @@ func TestParseDiskGuard(t *testing.T) {
 		{name: "old 3-part claim has no until", tags: map[string]string{tagState: statePending, tagClaim: guardClaimValue("k1", "n", at, time.Time{})},
 			wantClaimKey: "k1", wantAt: at, wantState: statePending},
 		{name: "malformed claim", tags: map[string]string{tagState: statePending, tagClaim: "edited by hand"}, wantState: statePending},
-		{name: "bad claim time", tags: map[string]string{tagClaim: "k1:n:soon:1"}},
+		{name: "bad claim time", tags: map[string]string{tagClaim: "k1:n:soon:later"}},
 		{name: "bad until keeps the claim time", tags: map[string]string{tagClaim: "k1:n:" + guardUnix(at) + ":never"},
 			wantClaimKey: "k1", wantAt: at},
 		{name: "reset time", tags: map[string]string{tagKey: "k1", tagState: stateDone, tagAt: guardUnix(at)},
@@ -590,7 +590,7 @@ func TestClaimDecisions(t *testing.T) {
 			tags:     map[string]map[string]string{"d-a": guardPending(other, now.Add(-14*time.Minute), time.Time{})},
 			wantCode: ErrRollbackInProgress, wantMsg: []string{"d-a", "14m0s ago"}},
 		{name: "lost pending claim of another key refuses", cooldown: 0,
-			tags: map[string]map[string]string{"d-a": guardPending(other, lostAt, now.Add(-time.Minute))},
+			tags:     map[string]map[string]string{"d-a": guardPending(other, lostAt, now.Add(-time.Minute))},
 			wantCode: ErrGuardRecordLost, wantMsg: []string{"d-a", lostAt.Format(time.RFC3339), now.Add(-time.Minute).Format(time.RFC3339),
 				lostAt.Add(guardStale).Format(time.RFC3339), "retry with that request's key"}},
 		{name: "expired pending claim of another key is taken over", cooldown: cooldown,
@@ -1212,8 +1212,9 @@ func TestClaimManyDisksChunksCalls(t *testing.T) {
 	if err := c.record(ctx, outcome, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	// done: 2 writes; failed: 2 reads (its own claims) + 2 writes.
-	if got, want := f.count("TagResources"), 2+4; got != want {
+	// done: 50 disks, one write; failed: 50 disks, one write (after reading
+	// back its own claims).
+	if got, want := f.count("TagResources"), 2+2; got != want {
 		t.Errorf("TagResources calls after record = %d, want %d", got, want)
 	}
 	for i, d := range disks {
@@ -1246,10 +1247,10 @@ func TestTagRoom(t *testing.T) {
 		{name: "no tags", want: nil},
 		{name: "16 foreign tags leave room for 4", tags: map[string]map[string]string{"d-a": foreign(16)}},
 		{name: "17 foreign tags do not", tags: map[string]map[string]string{"d-a": foreign(17)}, want: []string{"d-a (17 tags)"}},
-		{name: "guard tags already there need no room", tags: map[string]map[string]string{"d-a": withGuard(16, guardTagKeys...)}},
-		{name: "some guard tags there", tags: map[string]map[string]string{"d-a": withGuard(17, tagKey, tagState, tagClaim)}},
-		{name: "some guard tags there, one too many", tags: map[string]map[string]string{"d-a": withGuard(18, tagKey, tagState)},
+		{name: "some guard tags there", tags: map[string]map[string]string{"d-a": withGuard(16, tagKey, tagState, tagClaim)}},
+		{name: "some guard tags there, one too many", tags: map[string]map[string]string{"d-a": withGuard(17, tagKey, tagState, tagClaim)},
 			want: []string{"d-a (20 tags)"}},
+		{name: "20 tags with all guard tags", tags: map[string]map[string]string{"d-a": withGuard(16, guardTagKeys...)}},
 		{name: "only the full disks, in order", tags: map[string]map[string]string{"d-a": foreign(20), "d-b": foreign(3), "d-c": foreign(19)},
 			want: []string{"d-a (20 tags)", "d-c (19 tags)"}},
 	}
@@ -1424,8 +1425,7 @@ func TestClaimRecord(t *testing.T) {
 			t.Errorf("TagResources calls = %d, want 1", got)
 		}
 	})
-	t.Run("BUG: a failed read-back still writes failed", func(t *testing.T) {
-		t.Skip("BUG: (*claim).record, state failed: when c.mine's ListTagResources fails, ids stays all won disks and state=failed is written over a claim that is no longer ours (withdraw skips the write in that case)")
+	t.Run("a failed read-back writes no failed state", func(t *testing.T) {
 		f, clock, c := claimed(t)
 		f.setTags("d-b", theirs)
 		f.setErrs(&APIError{Code: "Throttling", Message: "slow down", HTTPStatus: 400}, nil)
@@ -1570,5 +1570,47 @@ func TestClaimOvertakenDuringSettle(t *testing.T) {
 				t.Errorf("d-b tags = %v, want the other claim untouched %v", got, other)
 			}
 		})
+	}
+}
+
+// TestClaimOldFormRefusalMessage: a live claim in the old 3-part form has no
+// deadline; the refusal must not print the zero time as one.
+func TestClaimOldFormRefusalMessage(t *testing.T) {
+	f := newGuardFake("d-a")
+	f.setTags("d-a", guardPending(guardOther, guardT0.Add(-time.Minute), time.Time{}))
+	_, err := guardHandler(0, guardNewClock(guardT0)).claim(guardCtx(t, ""), f, Invocation{}, guardPlan("evt-1", "d-a"), time.Time{})
+	if got := guardErrCode(err); got != ErrRollbackInProgress {
+		t.Fatalf("claim code = %q (%v), want %q", got, err, ErrRollbackInProgress)
+	}
+	if strings.Contains(err.Error(), "0001-01-01") {
+		t.Errorf("message %q gives the zero time as the claim's deadline", err)
+	}
+}
+
+// TestClaimSlowWriteWithdrawKeepsWinnerHeld: after B's slow claim (see
+// TestClaimSlowWriteFailsClosed) overwrote A's winning claim, B's withdraw
+// must not leave the disk looking free while A is resetting it.
+func TestClaimSlowWriteWithdrawKeepsWinnerHeld(t *testing.T) {
+	t.Skip("KNOWN LIMITATION (docs/idempotency.md, 'Withdraw after a slow claim'): after ClaimTimedOut, withdraw marks failed a disk whose claim value is B's only because B's late write overwrote A's winning claim; until A records, any key (not only B's retry; no cooldown since tagAt is unset) claims and resets the disk A is resetting")
+	f := newGuardFake("d-a")
+	clock := guardNewClock(guardT0)
+	h := guardHandler(time.Hour, clock)
+	var a *claim
+	var aErr error
+	f.beforeTag = func(ids []string, tags map[string]string) error {
+		if a == nil && aErr == nil && tags[tagState] == statePending && strings.Contains(tags[tagClaim], ":nonce-b:") {
+			a, aErr = h.claim(guardCtx(t, "nonce-a"), f, Invocation{}, guardPlan("evt-1", "d-a"), time.Time{})
+		}
+		return nil
+	}
+	_, bErr := h.claim(guardCtx(t, "nonce-b"), f, Invocation{}, guardPlan("evt-2", "d-a"), time.Time{})
+	if aErr != nil || a == nil || guardErrCode(bErr) != ErrClaimTimedOut {
+		t.Fatalf("A = %v, %v; B = %v; want A to win and B to time out", a, aErr, bErr)
+	}
+	f.beforeTag = nil
+	// A is resetting d-a and has not recorded yet: a third key must be refused.
+	c, err := h.claim(guardCtx(t, "nonce-c"), f, Invocation{}, guardPlan("evt-3", "d-a"), time.Time{})
+	if err == nil {
+		t.Errorf("third key claimed %+v while A holds d-a (tags %v); want a refusal", guardSetsOf(c), f.tagsOf("d-a"))
 	}
 }

@@ -211,9 +211,8 @@ type GroupSnapshot struct {
 	SnapshotId     string
 	SourceDiskId   string
 	SourceDiskType string
-	// Status is empty from the real API: DescribeSnapshotGroups has no
-	// per-snapshot Status (the group has Status and ProgressStatus).
-	Status   string
+	// There is no per-snapshot Status: DescribeSnapshotGroups tells a
+	// snapshot's readiness by Available (the group has Status).
 	Progress string
 	// Available: the snapshot can be used to create or roll back a disk.
 	Available bool

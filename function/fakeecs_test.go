@@ -104,7 +104,7 @@ func (f *fakeECS) addGroup(id, instance, status string, created time.Time, disks
 	for _, d := range disks {
 		sid := "s-" + strings.TrimPrefix(id, "ssg-") + strings.TrimPrefix(d, "d-")
 		f.snapshots[sid] = &Snapshot{SnapshotId: sid, SourceDiskId: d, Status: status, CreationTime: created}
-		g.Snapshots = append(g.Snapshots, GroupSnapshot{SnapshotId: sid, SourceDiskId: d, SourceDiskType: "data", Status: status})
+		g.Snapshots = append(g.Snapshots, GroupSnapshot{SnapshotId: sid, SourceDiskId: d, SourceDiskType: "data", Available: status == SnapshotStatusAccomplished})
 	}
 	f.groups = append(f.groups, g)
 	return f
@@ -473,6 +473,9 @@ func (f *fakeECS) StopInstance(_ context.Context, in StopInstanceInput) error {
 	}
 	inst.Status = InstanceStatusStopping
 	f.pending[in.InstanceID] = f.stopPolls
+	if f.dropAfter["StopInstance"] {
+		return &TransportError{Op: "StopInstance", Sent: true, Message: "connection reset after the request was sent"}
+	}
 	return nil
 }
 

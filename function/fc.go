@@ -41,13 +41,11 @@ func ToFCError(err error) error {
 	}
 	msg := fe.Error()
 	if fe.Result != nil {
-		// What was done before the failure travels in the message: FC's
-		// error has no other field, and callers must see which disks were
-		// reset (e.g. a PartialFailure caught by a CloudFlow Catch).
-		if b, err := json.Marshal(struct {
-			Summary              Summary              `json:"Summary"`
-			OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
-		}{fe.Result.Summary, fe.Result.OperationProgressSet}); err == nil {
+		// What was done before the failure travels in the message, whole
+		// (summary, per-disk outcomes, plan, steps): FC's error has no other
+		// field, and callers must see which disks were reset and which
+		// instance is down (e.g. a PartialFailure caught by a CloudFlow Catch).
+		if b, err := json.Marshal(fe.Result); err == nil {
 			msg += "; result: " + string(b)
 		}
 	}

@@ -127,10 +127,17 @@ func (r *run) stopPhase(ctx context.Context) error {
 		}
 		start := r.h.now()
 		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionId, InstanceID: id, StoppedMode: StoppedModeKeepCharging})
+		msg := "StoppedMode KeepCharging"
 		if err != nil && actedMaybe(err) {
-			r.owned = append(r.owned, id) // maybe stopping: the restart compensation looks
+			// ECS may have acted: the instance is ours to start again either
+			// way, and its status says whether the stop is under way.
+			r.owned = appendNew(r.owned, id)
+			if st := r.instanceStatusNow(id); st == InstanceStatusStopping || st == InstanceStatusStopped {
+				msg = fmt.Sprintf("%s answered (%s), but the instance is %s: the stop was applied", FromECS("StopInstance", err).Code, FromECS("StopInstance", err).Message, st)
+				err = nil
+			}
 		}
-		if fe := r.timed("StopInstance", id, start, err, "StoppedMode KeepCharging"); fe != nil {
+		if fe := r.timed("StopInstance", id, start, err, msg); fe != nil {
 			return fe
 		}
 		r.owned = appendNew(r.owned, id)
@@ -156,6 +163,16 @@ func (r *run) stopPhase(ctx context.Context) error {
 	step.Message = fmt.Sprintf("not Stopped before the deadline after %d DescribeInstances calls: %s; no disk was reset", pr.polls, describeStatuses(wait, status, InstanceStatusStopped))
 	r.step(step)
 	return &Error{Code: ErrDeadlineExceeded, Message: step.Message, cause: errDeadline}
+}
+
+// instanceStatusNow reads an instance's status on the invocation's context
+// ("" when it cannot be read).
+func (r *run) instanceStatusNow(id string) string {
+	insts, err := r.ecs.DescribeInstances(r.ctx, r.req.RegionId, []string{id})
+	if err != nil || len(insts) == 0 {
+		return ""
+	}
+	return insts[0].Status
 }
 
 // waitInstances polls DescribeInstances until every id is in status want.
@@ -276,6 +293,13 @@ func (r *run) startAndConfirm(ctx context.Context, ids []string) {
 	for _, id := range ids {
 		start := r.h.now()
 		err := r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+		if err != nil && actedMaybe(err) && r.instanceStatusNow(id) == InstanceStatusStopped {
+			// The start did not take (still Stopped): starting is safe to
+			// ask again, a started instance refuses a second start.
+			r.timed("StartInstance", id, start, err, "")
+			start = r.h.now()
+			err = r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+		}
 		var ae *APIError
 		switch {
 		case err == nil || actedMaybe(err):

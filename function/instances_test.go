@@ -31,7 +31,7 @@ func TestStopStart(t *testing.T) {
 		{
 			name:        "stop, reset, wait, start",
 			req:         Request{Disk: pairsOf("d-runsys", "d-rundata"), StopInstance: true, StartInstance: true, Wait: true},
-			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "DescribeSnapshots", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "ResetDisks dry", "StartInstance", "DescribeInstances*"},
 			wantToStop:  []string{"i-run0"},
 			wantToStart: []string{"i-run0"},
 			wantFinal:   map[string]string{"i-run0": InstanceStatusRunning},
@@ -40,7 +40,7 @@ func TestStopStart(t *testing.T) {
 		{
 			name:        "start implies the wait",
 			req:         Request{Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true},
-			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantOps:     []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "DescribeSnapshots", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "ResetDisks dry", "StartInstance", "DescribeInstances*"},
 			wantToStop:  []string{"i-run0"},
 			wantToStart: []string{"i-run0"},
 			wantFinal:   map[string]string{"i-run0": InstanceStatusRunning},
@@ -49,7 +49,7 @@ func TestStopStart(t *testing.T) {
 		{
 			name:       "stop only leaves it stopped",
 			req:        Request{Disk: pairsOf("d-runsys"), StopInstance: true},
-			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks"},
+			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "DescribeSnapshots", "StopInstance", "DescribeInstances*", "ResetDisks"},
 			wantToStop: []string{"i-run0"},
 			wantFinal:  map[string]string{"i-run0": InstanceStatusStopped},
 			wantStatus: StatusSucceeded,
@@ -58,7 +58,7 @@ func TestStopStart(t *testing.T) {
 		{
 			name:       "an instance already stopped stays stopped",
 			req:        Request{Disk: pairsOf("d-stopsys", "d-runsys"), StopInstance: true, StartInstance: true},
-			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantOps:    []string{"DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "DescribeSnapshots", "StopInstance", "DescribeInstances*", "ResetDisks", "DescribeDisks*", "ResetDisks dry", "StartInstance", "DescribeInstances*"},
 			wantToStop: []string{"i-run0"}, wantToStart: []string{"i-run0"},
 			wantFinal:  map[string]string{"i-run0": InstanceStatusRunning, "i-stop": InstanceStatusStopped},
 			wantStatus: StatusSucceeded,
@@ -66,7 +66,7 @@ func TestStopStart(t *testing.T) {
 		{
 			name:        "start alone starts the stopped instance",
 			req:         Request{Disk: pairsOf("d-stopsys"), StartInstance: true},
-			wantOps:     []string{"DescribeDisks", "DescribeInstances", "ResetDisks dry", "StartInstance dry", "ResetDisks", "DescribeDisks*", "StartInstance", "DescribeInstances*"},
+			wantOps:     []string{"DescribeDisks", "DescribeInstances", "ResetDisks dry", "StartInstance dry", "ResetDisks", "DescribeDisks*", "ResetDisks dry", "StartInstance", "DescribeInstances*"},
 			wantToStart: []string{"i-stop"},
 			wantFinal:   map[string]string{"i-stop": InstanceStatusRunning},
 			wantStatus:  StatusSucceeded,
@@ -193,5 +193,29 @@ func TestStopWaitReachesDeadline(t *testing.T) {
 	}
 	if got := f.mutatingNonDry(); slices.ContainsFunc(got, func(c string) bool { return strings.HasPrefix(c, "ResetDisks") }) {
 		t.Errorf("mutating calls %v, want no ResetDisks", got)
+	}
+}
+
+// TestStopWhoseAnswerWasLostIsReadBack: StopInstance acted but its answer
+// was lost (ECS may act and still answer 500, or not at all): the status
+// read back says the stop is under way, so the rollback goes on and starts
+// the instance again at the end.
+func TestStopWhoseAnswerWasLostIsReadBack(t *testing.T) {
+	f := stopStartFleet()
+	f.dropAfter["StopInstance"] = true
+	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.count("StopInstance"); got != 1 {
+		t.Errorf("StopInstance calls = %d, want 1 (not resent)", got)
+	}
+	if got := f.instanceStatus("i-run0"); got != InstanceStatusRunning || res.Summary.Status != StatusSucceeded {
+		t.Errorf("i-run0 is %s, Summary %+v; want Running and Succeeded", got, res.Summary)
+	}
+	if !slices.ContainsFunc(res.Steps, func(s Step) bool {
+		return s.Name == "StopInstance" && s.Outcome == StatusSucceeded && strings.Contains(s.Message, "the stop was applied")
+	}) {
+		t.Errorf("steps %+v lack the StopInstance read back", res.Steps)
 	}
 }

@@ -173,8 +173,10 @@ func groupPairs(g *SnapshotGroup, filter []string) ([]DiskPair, error) {
 	}
 	pairs := make([]DiskPair, 0, len(chosen))
 	for _, s := range chosen {
-		if s.Status != "" && s.Status != SnapshotStatusAccomplished {
-			return nil, Errorf(ErrSnapshotGroupNotReady, "snapshot %s of disk %s in instance snapshot %s is %s, not accomplished", s.SnapshotId, s.SourceDiskId, g.SnapshotGroupId, s.Status)
+		// DescribeSnapshotGroups has no per-snapshot status: Available says
+		// whether the snapshot can be used to roll a disk back.
+		if !s.Available {
+			return nil, Errorf(ErrSnapshotGroupNotReady, "snapshot %s of disk %s in instance snapshot %s is not available yet (progress %s)", s.SnapshotId, s.SourceDiskId, g.SnapshotGroupId, firstNonEmpty(s.Progress, "unknown"))
 		}
 		pairs = append(pairs, DiskPair{DiskId: s.SourceDiskId, SnapshotId: s.SnapshotId})
 	}

@@ -33,6 +33,23 @@ func (p *preflightResult) wholeRefusal() *Error {
 	return fe
 }
 
+// transient is a check that could not run for a reason a retry may fix
+// (throttling, a 5xx, no answer): the plan is not known to be wrong, so the
+// answer is that error, not PlanRefused.
+func (p *preflightResult) transient() *Error {
+	if fe := p.reset.firstErr; fe != nil && retryFixes(fe) {
+		return fe
+	}
+	for _, refused := range []map[string]*Error{p.stopRefused, p.startRefused} {
+		for _, fe := range refused {
+			if retryFixes(fe) {
+				return fe
+			}
+		}
+	}
+	return nil
+}
+
 // passed reports whether every pair and instance would work.
 func (p *preflightResult) passed() bool {
 	if p.reset.notSent || len(p.stopRefused)+len(p.startRefused) > 0 {
@@ -46,47 +63,64 @@ func (p *preflightResult) passed() bool {
 	return true
 }
 
-// preflightPhase runs the checks; in a real run a failed check ends the
-// rollback with nothing changed.
+// preflightPhase runs the checks. A dry run and a real run give the same
+// verdict: a passed dry run answers DryRunPassed; anything else ends the
+// rollback, nothing stopped or reset: the transient error that kept a check
+// from running, ECS's own code when it refuses every pair the same way, else
+// PlanRefused naming each pair or instance at fault. A dry run keeps its
+// passing pairs Success; a real run marks them not reset.
 func (r *run) preflightPhase(ctx context.Context) error {
 	pf := r.preflight(ctx)
-	if r.req.DryRun {
-		r.answerPre = pf
-		return nil
-	}
+	r.answerPre = pf
 	if pf.passed() {
 		return nil
 	}
+	nothing := "nothing was stopped or reset"
+	if r.req.DryRun {
+		nothing = "a real run would be refused, nothing stopped or reset"
+	}
 	if pf.reset.notSent {
-		return &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the checks of the plan finished; nothing was stopped or reset", cause: errDeadline}
+		return &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the checks of the plan finished; " + nothing, cause: errDeadline}
+	}
+	r.res.OperationProgressSet = OperationProgressSet{OperationProgress: pf.progress}
+	if fe := pf.transient(); fe != nil {
+		out := *fe
+		out.Message = "the checks of the plan could not run (" + nothing + "): " + fe.Message
+		return &out
 	}
 	if whole := pf.wholeRefusal(); whole != nil {
-		// ECS refuses the request as a whole: report its own code, as the
-		// dry run does.
 		fe := *whole
-		fe.Message += "; nothing was stopped or reset"
-		r.res.OperationProgressSet = OperationProgressSet{OperationProgress: pf.progress}
+		fe.Message += "; " + nothing
 		return &fe
 	}
 	var bad []string
 	out := make([]OperationProgress, len(pf.progress))
 	for i, op := range pf.progress {
-		if op.OperationStatus == OperationStatusSuccess {
+		switch {
+		case op.OperationStatus != OperationStatusSuccess:
+			bad = append(bad, op.Item("DiskId")+" ("+op.ErrorCode+")")
+		case !r.req.DryRun:
 			op.OperationStatus, op.ErrorCode = StatusFailed, ErrPlanRefused
 			op.ErrorMsg = "not reset: another pair or instance of this request failed its checks"
-		} else {
-			bad = append(bad, op.Item("DiskId")+" ("+op.ErrorCode+")")
 		}
 		out[i] = op
 	}
-	for id, fe := range pf.stopRefused {
-		bad = append(bad, "StopInstance "+id+" ("+fe.Code+")")
+	for _, id := range sortedKeys(keysOf(pf.stopRefused)) {
+		bad = append(bad, "StopInstance "+id+" ("+pf.stopRefused[id].Code+")")
 	}
-	for id, fe := range pf.startRefused {
-		bad = append(bad, "StartInstance "+id+" ("+fe.Code+")")
+	for _, id := range sortedKeys(keysOf(pf.startRefused)) {
+		bad = append(bad, "StartInstance "+id+" ("+pf.startRefused[id].Code+")")
 	}
 	r.res.OperationProgressSet = OperationProgressSet{OperationProgress: out}
-	return &Error{Code: ErrPlanRefused, Message: fmt.Sprintf("the request was refused as a whole, before anything was stopped or reset, because its dry run fails for: %s", strings.Join(bad, ", "))}
+	return &Error{Code: ErrPlanRefused, Message: fmt.Sprintf("the request is refused as a whole (%s) because its dry run fails for: %s", nothing, strings.Join(bad, ", "))}
+}
+
+func keysOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 // preflight checks the plan with the dry-run forms of the calls: every
@@ -114,6 +148,9 @@ func (r *run) preflight(ctx context.Context) *preflightResult {
 	pf.progress = pf.reset.progress
 	if len(pairs) > 1 {
 		r.attribute(ctx, pairs, pf.progress)
+	}
+	if len(pf.reset.masked) > 0 {
+		r.checkMasked(ctx, pairs, pf)
 	}
 	for i, p := range pairs {
 		if fe := pf.stopRefused[r.diskInstance[p.DiskId]]; fe != nil {
@@ -152,43 +189,86 @@ func (r *run) attribute(ctx context.Context, pairs []DiskPair, progress []Operat
 	}
 }
 
-// answerDryRun reports the preflight verdict as a dry run's answer.
+// answerDryRun reports a dry run: its preflight passed (answer), or the
+// failure with the Result.
 func (r *run) answerDryRun() (*Result, error) {
+	if pf := r.answerPre; pf != nil {
+		r.setRequestIDs(pf.reset.requestIDs)
+	}
+	if r.res.OperationProgressSet.OperationProgress == nil {
+		r.res.OperationProgressSet.OperationProgress = []OperationProgress{}
+	}
+	r.res.Summary = summarise(r.res.OperationProgressSet, true)
 	if r.failure != nil {
-		r.res.Summary = Summary{Status: StatusFailed, Total: len(r.planPairs()), DryRun: true, Message: r.failure.Message}
-		if r.res.OperationProgressSet.OperationProgress == nil {
-			r.res.OperationProgressSet.OperationProgress = []OperationProgress{}
+		r.res.Summary.Total = len(r.planPairs())
+		r.res.Summary.Status = StatusFailed
+		if r.failure.Code == ErrPlanRefused {
+			r.res.Summary.Status = ErrPlanRefused
+		}
+		r.res.Summary.Message = r.failure.Message
+		if r.failure.RequestID == "" {
+			r.failure.RequestID = r.res.RequestId
 		}
 		r.failure.Result = r.res
 		return nil, r.failure
 	}
-	pf := r.answerPre
-	r.setRequestIDs(pf.reset.requestIDs)
-	r.res.OperationProgressSet = OperationProgressSet{OperationProgress: pf.progress}
+	r.res.OperationProgressSet = OperationProgressSet{OperationProgress: r.answerPre.progress}
 	r.res.Summary = summarise(r.res.OperationProgressSet, true)
-	if fe := pf.wholeRefusal(); fe != nil {
-		r.res.Summary.Message = fe.Message
-		fe.Result = r.res
-		return nil, fe
-	}
 	if r.req.Wait || len(r.plan.InstancesToStart) > 0 {
 		r.step(Step{Name: "WaitDisks", Target: joinDiskIDs(r.plan.Pairs), Outcome: stepSkipped, Message: "dry run: nothing to wait for"})
 	}
-	if pf.reset.notSent {
-		fe := &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the dry run finished", cause: errDeadline}
-		r.res.Summary.Message = fe.Message
-		fe.Result = r.res
-		return nil, fe
+	return r.res, nil
+}
+
+// checkMasked checks by reading what a dry run could not reach for the
+// pairs of an instance that is not Stopped yet (ECS answers
+// IncorrectInstanceStatus before its other checks): the disk is in the
+// region (the plan's DescribeDisks found it), the snapshot exists, was
+// taken from that disk and is complete (one DescribeSnapshots call).
+// The codes are those ECS gives for each case (ResetDisk error table).
+func (r *run) checkMasked(ctx context.Context, pairs []DiskPair, pf *preflightResult) {
+	masked := map[string]bool{}
+	for _, p := range pf.reset.masked {
+		masked[p.DiskId] = true
 	}
-	var msgs []string
-	for _, id := range r.plan.InstancesToStart {
-		if fe := pf.startRefused[id]; fe != nil {
-			msgs = append(msgs, "StartInstance "+id+" would be refused: "+fe.Code)
+	var diskIDs, snapIDs []string
+	for _, p := range pairs {
+		if masked[p.DiskId] {
+			diskIDs, snapIDs = append(diskIDs, p.DiskId), append(snapIDs, p.SnapshotId)
 		}
 	}
-	if len(pf.startRefused) > 0 && r.res.Summary.Status == StatusDryRunPassed {
-		r.res.Summary.Status = StatusPartiallyFailed
+	start := r.h.now()
+	snaps, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionId, snapIDs)
+	if fe := r.timed("CheckPairs", strings.Join(diskIDs, ","), start, err, "the plan's DescribeDisks and a DescribeSnapshots in place of the dry run the instance status stopped"); fe != nil {
+		pf.reset.firstErr = fe
+		for i, p := range pairs {
+			if masked[p.DiskId] {
+				pf.progress[i] = progressFor(p, StatusFailed, fe.Code, fe.Message)
+			}
+		}
+		return
 	}
-	r.res.Summary.Message = strings.Join(msgs, "; ")
-	return r.res, nil
+	// Masked pairs exist only where instances are stopped, so the plan's
+	// DescribeDisks (planInstances) has listed every disk it found.
+	diskFound := func(id string) bool { _, ok := r.diskInstance[id]; return ok }
+	snapOf := map[string]Snapshot{}
+	for _, s := range snaps {
+		snapOf[s.SnapshotId] = s
+	}
+	for i, p := range pairs {
+		if !masked[p.DiskId] {
+			continue
+		}
+		s, ok := snapOf[p.SnapshotId]
+		switch {
+		case !diskFound(p.DiskId):
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidDiskId.NotFound", "disk "+p.DiskId+" is not in region "+r.req.RegionId)
+		case !ok:
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidSnapshotId.NotFound", "snapshot "+p.SnapshotId+" is not in region "+r.req.RegionId)
+		case s.SourceDiskId != p.DiskId:
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidParameter.Mismatch", "snapshot "+p.SnapshotId+" was taken from "+s.SourceDiskId+", not from "+p.DiskId)
+		case s.Status != SnapshotStatusAccomplished:
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidSnapshotId.NotReady", "snapshot "+p.SnapshotId+" is "+s.Status+", not accomplished")
+		}
+	}
 }

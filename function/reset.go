@@ -43,6 +43,7 @@ type resetResult struct {
 	unknown    []string            // disks whose call got no answer and that were not found reset
 	answered   bool                // some disk got its own outcome (not only call refusals)
 	notSent    bool                // some disks were not sent: the deadline came first
+	masked     []DiskPair          // dry run only: passed on IncorrectInstanceStatus, so the checks after it did not run
 	batchAPI   bool                // ResetDisks was accepted for some batch
 	diskAPI    bool                // ResetDisk was used for some disk
 }
@@ -80,6 +81,7 @@ func (r *run) resetPairs(ctx context.Context, pairs []DiskPair, dryRun bool) res
 		}
 		res.answered = res.answered || o.answered
 		res.notSent = res.notSent || o.notSent
+		res.masked = append(res.masked, o.masked...)
 		res.batchAPI = res.batchAPI || o.batchAPI
 		res.diskAPI = res.diskAPI || o.diskAPI
 	}
@@ -133,6 +135,9 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 			o.answered, o.batchAPI = true, true
 			return o
 		case dryRun && r.dryRunPassed(err, batch, &step):
+			if step.Code == codeIncorrectInstanceStatus {
+				o.masked = append(o.masked, batch...)
+			}
 			o.steps = append(o.steps, step)
 			o.requestIDs = append(o.requestIDs, step.RequestId)
 			o.progress = dryRunProgress(batch)
@@ -180,6 +185,9 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
 			o.answered = true
 		case dryRun && r.dryRunPassed(err, []DiskPair{p}, &step):
+			if step.Code == codeIncorrectInstanceStatus {
+				o.masked = append(o.masked, p)
+			}
 			o.requestIDs = append(o.requestIDs, step.RequestId)
 			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
 			o.answered = true
@@ -234,7 +242,7 @@ func (r *run) dryRunPassed(err error, batch []DiskPair, step *Step) bool {
 		return true
 	case ae.Code == codeIncorrectInstanceStatus && r.stopsInstanceOf(batch):
 		step.Code = ae.Code
-		step.Message = "expected: the instance is Running now and would be stopped first; checks after the instance status could not run"
+		step.Message = "expected: the instance is not Stopped yet and will be before the reset; the pairs are checked with DescribeDisks and DescribeSnapshots instead"
 		return true
 	case ae.Code == codeDiskResetInProgress:
 		step.Code = ae.Code
@@ -245,10 +253,13 @@ func (r *run) dryRunPassed(err error, batch []DiskPair, step *Step) bool {
 	return false
 }
 
-// stopsInstanceOf reports whether the plan stops the instance of a disk of batch.
+// stopsInstanceOf reports whether the instance of a disk of batch will be
+// Stopped before the reset: the plan stops it, or waits for it (owned, or
+// found Stopping).
 func (r *run) stopsInstanceOf(batch []DiskPair) bool {
 	for _, p := range batch {
-		if inst := r.diskInstance[p.DiskId]; inst != "" && slices.Contains(r.plan.InstancesToStop, inst) {
+		inst := r.diskInstance[p.DiskId]
+		if inst != "" && (slices.Contains(r.plan.InstancesToStop, inst) || slices.Contains(r.owned, inst) || slices.Contains(r.awaitStopped, inst)) {
 			return true
 		}
 	}
@@ -281,6 +292,22 @@ func (r *run) unknownOutcome(batch []DiskPair, steps []Step) ([]OperationProgres
 	start := r.h.now()
 	got := r.h.resolveUnknown(ctx, r.ecs, r.req.RegionId, batch)
 	prog := alignProgress(batch, got, OperationStatusUnknown, codeOutcomeUnknown, "the reset call may have acted and its outcome could not be read back: check the disk before retrying")
+	// Not ReIniting proves nothing (a cloud may never show it): ask ECS
+	// whether a reset of the disk is in progress.
+	var unsure []DiskPair
+	for i, p := range batch {
+		if prog[i].OperationStatus == OperationStatusUnknown {
+			unsure = append(unsure, p)
+		}
+	}
+	if len(unsure) > 0 {
+		busy, _ := r.probeResets(ctx, unsure) // only a "reset in progress" answer is evidence
+		for i, p := range batch {
+			if prog[i].OperationStatus == OperationStatusUnknown && busy[p.DiskId] {
+				prog[i] = progressFor(p, OperationStatusSuccess, "", "")
+			}
+		}
+	}
 	reset := 0
 	for _, p := range prog {
 		if p.OperationStatus == OperationStatusSuccess {
@@ -295,20 +322,38 @@ func (r *run) unknownOutcome(batch []DiskPair, steps []Step) ([]OperationProgres
 // alignProgress returns one entry per pair: got itself when it has one
 // entry per pair (ECS answers in input order), else got matched by DiskId,
 // with a failed entry (code, msg) for a pair it does not mention.
+//
+// Some answers name only the SnapshotId in RelatedItemSet (the API
+// reference's own example): such an entry is matched by SnapshotId, and
+// gets the DiskId item it lacks, so every entry of a Result names its disk.
 func alignProgress(batch []DiskPair, got []OperationProgress, status, code, msg string) []OperationProgress {
-	if len(got) == len(batch) {
-		return got
-	}
-	byDisk := make(map[string]OperationProgress, len(got))
-	for _, p := range got {
-		byDisk[p.Item("DiskId")] = p
-	}
 	out := make([]OperationProgress, len(batch))
+	if len(got) == len(batch) {
+		copy(out, got)
+	} else {
+		byDisk := make(map[string]OperationProgress, len(got))
+		bySnap := make(map[string]OperationProgress, len(got))
+		for _, p := range got {
+			if d := p.Item("DiskId"); d != "" {
+				byDisk[d] = p
+			} else {
+				bySnap[p.Item("SnapshotId")] = p
+			}
+		}
+		for i, p := range batch {
+			if op, ok := byDisk[p.DiskId]; ok {
+				out[i] = op
+			} else if op, ok := bySnap[p.SnapshotId]; ok {
+				out[i] = op
+			} else {
+				out[i] = progressFor(p, status, code, msg)
+			}
+		}
+	}
 	for i, p := range batch {
-		if op, ok := byDisk[p.DiskId]; ok {
-			out[i] = op
-		} else {
-			out[i] = progressFor(p, status, code, msg)
+		if out[i].Item("DiskId") == "" {
+			items := append([]RelatedItem{{Name: "DiskId", Value: p.DiskId}}, out[i].RelatedItemSet.RelatedItem...)
+			out[i].RelatedItemSet = RelatedItemSet{RelatedItem: items}
 		}
 	}
 	return out

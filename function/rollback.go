@@ -354,9 +354,16 @@ func (r *run) answer(ctx context.Context) (*Result, error) {
 		res.Summary.Status = ErrInstanceNotRestarted
 	case r.failure != nil:
 		fe = r.failure
+		if fe.Code == ErrPlanRefused {
+			res.Summary.Status = StatusRefused
+		}
 		if res.Summary.Unknown > 0 {
 			res.Summary.Status = StatusOutcomeUnknown
 		}
+	case res.Summary.Unknown > 0 && res.Summary.Unknown == len(r.busy):
+		fe = &Error{Code: ErrRollbackInProgress, Message: "another invocation with the same idempotency key is resetting these disks right now: " + joinDiskIDs(r.busy) +
+			"; it answers with their outcome, and a retry after it ends answers Duplicate"}
+		res.Summary.Status = ErrRollbackInProgress
 	case res.Summary.Unknown > 0:
 		fe = &Error{Code: ErrOutcomeUnknown, Message: fmt.Sprintf("whether %d of %d disks were reset is unknown (no answer, or an error answer after the call was sent, and ECS shows no sign of the reset): %s; a retry with the same key resends them",
 			res.Summary.Unknown, res.Summary.Total, strings.Join(r.unknownDisks(), ", "))}

@@ -55,7 +55,7 @@ func TestDryRunCoversThePlan(t *testing.T) {
 	if got := f.mutatingNonDry(); len(got) != 0 {
 		t.Errorf("a dry run made mutating calls: %v", got)
 	}
-	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry"}
+	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisks dry", "DescribeSnapshots"}
 	if got := f.opNames(); !slices.Equal(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
@@ -113,12 +113,15 @@ func TestDryRunStopRefusalFailsItsDisks(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, Disk: pairsOf("d-runsys", "d-stopsys"), StopInstance: true})
-	if err != nil {
-		t.Fatal(err)
+	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, Disk: pairsOf("d-runsys", "d-stopsys"), StopInstance: true})
+	// The verdict a real run would meet: refused as a whole.
+	var fe *Error
+	if !asErr(err, &fe) || fe.Code != ErrPlanRefused || fe.Result == nil {
+		t.Fatalf("error = %v, want PlanRefused with the Result", err)
 	}
-	if got := res.Summary; got.Status != StatusPartiallyFailed || got.Failed != 1 {
-		t.Errorf("Summary = %+v, want d-runsys failed", got)
+	res := fe.Result
+	if got := res.Summary; got.Status != ErrPlanRefused || got.Failed != 1 || got.Succeeded != 1 || !got.DryRun {
+		t.Errorf("Summary = %+v, want d-runsys failed, d-stopsys passing", got)
 	}
 	if got := res.OperationProgressSet.OperationProgress[0].ErrorCode; got != "InstanceLockedForSecurity" {
 		t.Errorf("d-runsys ErrorCode = %q", got)
@@ -133,8 +136,8 @@ func TestEverythingTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisk dry*", "StopInstance", "DescribeInstances*",
-		"CreateSnapshot*", "DescribeSnapshots*", "ResetDisk*", "DescribeDisks*", "StartInstance", "DescribeInstances*"}
+	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance dry", "ResetDisk dry*", "DescribeSnapshots", "StopInstance", "DescribeInstances*",
+		"CreateSnapshot*", "DescribeSnapshots*", "ResetDisk*", "DescribeDisks*", "ResetDisk dry*", "StartInstance", "DescribeInstances*"}
 	if got := f.opNames(); !slices.Equal(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
@@ -171,12 +174,12 @@ func TestStepsRecordEveryCall(t *testing.T) {
 			t.Errorf("step %+v has no outcome", s)
 		}
 	}
-	want := []string{"DescribeDisks", "DescribeInstances", "ListTagResources", "StopInstance", "ResetDisks", "StartInstance",
+	want := []string{"DescribeDisks", "DescribeInstances", "ListTagResources", "StopInstance", "ResetDisks", "CheckPairs", "StartInstance",
 		"TagResources", "StopInstance", "WaitInstancesStopped", "ResetDisks", "WaitDisks", "StartInstance", "WaitInstancesRunning", "TagResources", "RecordOutcome"}
 	if !slices.Equal(names, want) {
 		t.Errorf("steps = %v, want %v", names, want)
 	}
-	if s := res.Steps[9]; s.RequestId == "" || s.Target != "d-runsys" || s.Outcome != StatusSucceeded {
+	if s := res.Steps[10]; s.RequestId == "" || s.Target != "d-runsys" || s.Outcome != StatusSucceeded {
 		t.Errorf("ResetDisks step = %+v", s)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // Polling limits. One poll is one Describe call for all the resources
@@ -39,6 +38,10 @@ type waiter struct {
 }
 
 func newWaiter(c Clock) *waiter { return &waiter{clock: c, initial: pollInitial, max: pollMax} }
+
+// statusResetInProgress is a disk's status in DiskOutcome when DescribeDisks
+// shows it settled but ECS says its reset still runs.
+const statusResetInProgress = "ResetInProgress"
 
 // pollResult says how a wait ended.
 type pollResult struct {
@@ -98,11 +101,14 @@ func (w *waiter) poll(ctx context.Context, check func(ctx context.Context) (bool
 // waitDisks polls DescribeDisks (one call per poll for all disks) until
 // every one of diskIDs has been seen and none is ReIniting. A disk missing
 // from an answer is not taken as done (a short page must not end the wait
-// early). It returns each disk's last seen status ("Unknown" if never seen)
+// early), and until a dry-run reset of them no longer says a reset is in
+// progress (probeResets: the status alone may never show a reset). It
+// returns each disk's last seen status ("Unknown" if never seen)
 // in the order given, and the disks not seen out of ReIniting.
 func (r *run) waitDisks(ctx context.Context, diskIDs []string) (outcomes []DiskOutcome, pending []string, err error) {
 	status := make(map[string]string, len(diskIDs))
 	start := r.h.now()
+	probes := 0
 	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
 		disks, err := r.ecs.DescribeDisks(ctx, r.req.RegionId, diskIDs)
 		if err != nil {
@@ -118,25 +124,31 @@ func (r *run) waitDisks(ctx context.Context, diskIDs []string) (outcomes []DiskO
 				return false, nil
 			}
 		}
-		return true, nil
+		// Every disk looks settled; ECS alone can say no reset still runs.
+		busy, unanswered := r.probeResets(ctx, r.pairsOfDisks(diskIDs))
+		probes++
+		for id := range busy {
+			status[id] = statusResetInProgress
+		}
+		return len(busy)+len(unanswered) == 0, nil
 	})
 	for _, id := range diskIDs {
 		st := firstNonEmpty(status[id], "Unknown")
 		outcomes = append(outcomes, DiskOutcome{DiskId: id, Status: st})
-		if st == DiskStatusReIniting || st == "Unknown" {
+		if st == DiskStatusReIniting || st == "Unknown" || st == statusResetInProgress {
 			pending = append(pending, id)
 		}
 	}
 	step := Step{Name: "WaitDisks", Target: strings.Join(diskIDs, ","), DurationMs: r.h.since(start)}
 	switch {
 	case pr.done:
-		step.Outcome, step.Message = StatusSucceeded, fmt.Sprintf("every disk left ReIniting (%d DescribeDisks calls)", pr.polls)
+		step.Outcome, step.Message = StatusSucceeded, fmt.Sprintf("every disk left ReIniting and no reset is in progress (%d DescribeDisks calls, %d dry-run reset probes)", pr.polls, probes)
 	case pr.err != nil:
 		fe := FromECS("DescribeDisks", pr.err)
 		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fmt.Sprintf("gave up after %d DescribeDisks calls: %s", pr.polls, fe.Message), fe.RequestID
 		err = fe
 	default:
-		step.Outcome, step.Code, step.Message = StatusInProgress, ErrDeadlineExceeded, fmt.Sprintf("stopped before the deadline after %d DescribeDisks calls; not seen out of ReIniting: %s", pr.polls, strings.Join(pending, ", "))
+		step.Outcome, step.Code, step.Message = StatusInProgress, ErrDeadlineExceeded, fmt.Sprintf("stopped before the deadline after %d DescribeDisks calls; not seen settled: %s", pr.polls, strings.Join(pending, ", "))
 	}
 	r.step(step)
 	return outcomes, pending, err
