@@ -261,6 +261,17 @@ func (s *Server) Disk(region, id string) (Disk, bool) {
 }
 
 // Instance returns the current (settled) instance.
+// ResetInProgress reports whether a reset of disk id is still running,
+// whatever DescribeDisks shows for it in the current mode: tests check
+// that nothing is reported finished before it is.
+func (s *Server) ResetInProgress(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	d := s.st.disk(id, now)
+	return d != nil && d.resetting(now)
+}
+
 func (s *Server) Instance(region, id string) (Instance, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

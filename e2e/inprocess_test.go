@@ -1,4 +1,8 @@
-package function_test
+package e2e
+
+// In-process rollbacks: the handler with the real SDK adapter against the
+// ECS emulator, without the FC runtime: the scenarios the mode matrix
+// (modes_test.go) runs under every emulator mode, and a few of their own.
 
 import (
 	"context"
@@ -13,11 +17,10 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
 )
 
-const region = "cn-hangzhou"
 
-// emulator starts an ECS emulator with quick transitions (and fixture, when
+// inProcess starts an ECS emulator with quick transitions (and fixture, when
 // not nil) and a handler wired to it through the real SDK adapter.
-func emulator(t *testing.T, fixture *ecsemu.Fixture, opts ecsemu.Options) (*ecsemu.Server, *function.Handler) {
+func inProcess(t *testing.T, fixture *ecsemu.Fixture, opts ecsemu.Options) (*ecsemu.Server, *function.Handler) {
 	t.Helper()
 	if opts.ResetDuration == 0 {
 		opts.ResetDuration = 50 * time.Millisecond
@@ -45,7 +48,7 @@ func emulator(t *testing.T, fixture *ecsemu.Fixture, opts ecsemu.Options) (*ecse
 	return s, h
 }
 
-func run(t *testing.T, h *function.Handler, timeout time.Duration, req *function.Request) (*function.Result, error) {
+func runInProcess(t *testing.T, h *function.Handler, timeout time.Duration, req *function.Request) (*function.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
@@ -63,9 +66,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Errorf("%s: not within 5 s", what)
 }
 
-// actions lists the real calls of the named actions (dry runs left out:
+// realActions lists the real calls of the named actions (dry runs left out:
 // every real run makes the dry-run form of its calls first).
-func actions(s *ecsemu.Server, names ...string) []string {
+func realActions(s *ecsemu.Server, names ...string) []string {
 	var out []string
 	for _, r := range s.Requests() {
 		if r.Params["DryRun"] == "true" {
@@ -78,10 +81,10 @@ func actions(s *ecsemu.Server, names ...string) []string {
 	return out
 }
 
-func TestIntegrationStopRollbackWaitStart(t *testing.T) {
+func TestInProcessStopRollbackWaitStart(t *testing.T) {
 	t.Parallel()
-	s, h := emulator(t, nil, ecsemu.Options{})
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, SnapshotGroupId: "ssg-bp1running0000000000",
+	s, h := inProcess(t, nil, ecsemu.Options{})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, SnapshotGroupId: "ssg-bp1running0000000000",
 		StopInstance: true, StartInstance: true, Wait: true})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +93,7 @@ func TestIntegrationStopRollbackWaitStart(t *testing.T) {
 		t.Errorf("Summary = %+v", res.Summary)
 	}
 	want := []string{"DescribeSnapshotGroups", "DescribeDisks", "DescribeInstances", "StopInstance", "ResetDisks", "StartInstance"}
-	got := slices.Compact(actions(s, want...))
+	got := slices.Compact(realActions(s, want...))
 	if i, j := slices.Index(got, "StopInstance"), slices.Index(got, "ResetDisks"); i < 0 || j < i || slices.Index(got, "StartInstance") < j {
 		t.Errorf("calls = %v, want stop before reset before start", got)
 	}
@@ -116,10 +119,10 @@ func TestIntegrationStopRollbackWaitStart(t *testing.T) {
 	}
 }
 
-func TestIntegrationLatest(t *testing.T) {
+func TestInProcessLatest(t *testing.T) {
 	t.Parallel()
-	s, h := emulator(t, nil, ecsemu.Options{})
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, InstanceId: "i-bp1stopped0000000000", Latest: true, Wait: true})
+	s, h := inProcess(t, nil, ecsemu.Options{})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, InstanceId: "i-bp1stopped0000000000", Latest: true, Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +137,10 @@ func TestIntegrationLatest(t *testing.T) {
 	}
 }
 
-func TestIntegrationDryRunChangesNothing(t *testing.T) {
+func TestInProcessDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
-	s, h := emulator(t, nil, ecsemu.Options{})
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, DryRun: true, InstanceId: "i-bp1running0000000000", Latest: true,
+	s, h := inProcess(t, nil, ecsemu.Options{})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, DryRun: true, InstanceId: "i-bp1running0000000000", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true})
 	if err != nil {
 		t.Fatal(err)
@@ -160,10 +163,10 @@ func TestIntegrationDryRunChangesNothing(t *testing.T) {
 	}
 }
 
-func TestIntegrationBackup(t *testing.T) {
+func TestInProcessBackup(t *testing.T) {
 	t.Parallel()
-	s, h := emulator(t, nil, ecsemu.Options{})
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, BackupBeforeReset: true, IdempotencyKey: "backup-1",
+	s, h := inProcess(t, nil, ecsemu.Options{})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, BackupBeforeReset: true, IdempotencyKey: "backup-1",
 		Disk: []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +182,7 @@ func TestIntegrationBackup(t *testing.T) {
 	if n := s.ResetCount("d-bp1stoppedsys0000000"); n != 1 {
 		t.Errorf("reset %d times", n)
 	}
-	if got := actions(s, "CreateSnapshot", "ResetDisks"); !slices.Equal(got, []string{"CreateSnapshot", "ResetDisks"}) {
+	if got := realActions(s, "CreateSnapshot", "ResetDisks"); !slices.Equal(got, []string{"CreateSnapshot", "ResetDisks"}) {
 		t.Errorf("calls = %v", got)
 	}
 }
@@ -197,16 +200,16 @@ func manyFixture(n int) (*ecsemu.Fixture, []function.DiskPair) {
 	return f, pairs
 }
 
-func TestIntegrationManyDisks(t *testing.T) {
+func TestInProcessManyDisks(t *testing.T) {
 	t.Parallel()
 	fx, pairs := manyFixture(25)
 	slices.Reverse(pairs)
-	s, h := emulator(t, fx, ecsemu.Options{})
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs, Wait: true})
+	s, h := inProcess(t, fx, ecsemu.Options{})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs, Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(s, "ResetDisks"); len(got) != 3 {
+	if got := realActions(s, "ResetDisks"); len(got) != 3 {
 		t.Errorf("ResetDisks calls = %d, want 3", len(got))
 	}
 	if len(res.Plan.Batches) != 3 || len(res.RequestIds) != 3 {
@@ -227,16 +230,16 @@ func TestIntegrationManyDisks(t *testing.T) {
 	}
 }
 
-func TestIntegrationFallback(t *testing.T) {
+func TestInProcessFallback(t *testing.T) {
 	t.Parallel()
-	s, h := emulator(t, nil, ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}})
+	s, h := inProcess(t, nil, ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}})
 	pairs := []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}, {DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"}}
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The preflight's dry run found ResetDisks unavailable: straight to ResetDisk.
-	if got := actions(s, "ResetDisks", "ResetDisk"); !slices.Equal(got, []string{"ResetDisk", "ResetDisk"}) {
+	if got := realActions(s, "ResetDisks", "ResetDisk"); !slices.Equal(got, []string{"ResetDisk", "ResetDisk"}) {
 		t.Errorf("calls = %v", got)
 	}
 	if res.Plan.ResetAPI != "ResetDisk" || res.Summary.Succeeded != 2 || len(res.RequestIds) != 2 {
@@ -248,21 +251,21 @@ func TestIntegrationFallback(t *testing.T) {
 		}
 	}
 	// never: the refusal is the answer.
-	s2, h2 := emulator(t, nil, ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}})
-	_, err = run(t, h2, 30*time.Second, &function.Request{RegionId: region, Disk: pairs, ResetMode: "never"})
+	s2, h2 := inProcess(t, nil, ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}})
+	_, err = runInProcess(t, h2, 30*time.Second, &function.Request{RegionId: region, Disk: pairs, ResetMode: "never"})
 	if fe, ok := err.(*function.Error); !ok || fe.Code != "InvalidAction.NotFound" {
 		t.Errorf("never: error = %v", err)
 	}
-	if got := actions(s2, "ResetDisk"); len(got) != 0 {
+	if got := realActions(s2, "ResetDisk"); len(got) != 0 {
 		t.Errorf("never: ResetDisk calls %v", got)
 	}
 }
 
-func TestIntegrationDeadlineMidWait(t *testing.T) {
+func TestInProcessDeadlineMidWait(t *testing.T) {
 	t.Parallel()
-	_, h := emulator(t, nil, ecsemu.Options{ResetDuration: time.Minute})
+	_, h := inProcess(t, nil, ecsemu.Options{ResetDuration: time.Minute})
 	start := time.Now()
-	res, err := run(t, h, 3*time.Second, &function.Request{RegionId: region, Wait: true,
+	res, err := runInProcess(t, h, 3*time.Second, &function.Request{RegionId: region, Wait: true,
 		Disk: []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}}})
 	if err != nil {
 		t.Fatalf("a wait cut by the deadline is not an error: %v", err)
@@ -275,17 +278,17 @@ func TestIntegrationDeadlineMidWait(t *testing.T) {
 	}
 }
 
-func TestIntegrationUnansweredResetIsNotResent(t *testing.T) {
+func TestInProcessUnansweredResetIsNotResent(t *testing.T) {
 	t.Parallel()
-	s, h := emulator(t, nil, ecsemu.Options{ResetDuration: 10 * time.Second,
+	s, h := inProcess(t, nil, ecsemu.Options{ResetDuration: 10 * time.Second,
 		// The first ResetDisks is the preflight's dry run: let it pass.
 		Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Sequence: []ecsemu.FaultKind{ecsemu.FaultPass, ecsemu.FaultDropAfter}}}})
 	pairs := []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}, {DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"}}
-	res, err := run(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(s, "ResetDisks", "ResetDisk"); !slices.Equal(got, []string{"ResetDisks"}) {
+	if got := realActions(s, "ResetDisks", "ResetDisk"); !slices.Equal(got, []string{"ResetDisks"}) {
 		t.Errorf("reset calls = %v, want the one unanswered ResetDisks only", got)
 	}
 	for _, p := range pairs {
