@@ -17,7 +17,6 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
 )
 
-
 // inProcess starts an ECS emulator with quick transitions (and fixture, when
 // not nil) and a handler wired to it through the real SDK adapter.
 func inProcess(t *testing.T, fixture *ecsemu.Fixture, opts ecsemu.Options) (*ecsemu.Server, *function.Handler) {
