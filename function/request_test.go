@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/events"
 )
 
 const (
@@ -231,5 +234,16 @@ func TestCredentialsNeverPrintSecrets(t *testing.T) {
 		if strings.Contains(s, "topsecret") || strings.Contains(s, "tok") || strings.Contains(s, "LTAIsecretish123") {
 			t.Errorf("printed %q", s)
 		}
+	}
+}
+
+// TestRequestKeysMatchRequest: events.Detect recognises a direct request by
+// its top-level keys (events.RequestKeys, which cannot import this package);
+// they must be exactly Request's JSON names.
+func TestRequestKeysMatchRequest(t *testing.T) {
+	got := slices.Sorted(slices.Values(events.RequestKeys))
+	want := slices.Sorted(slices.Values(jsonNames(Request{})))
+	if !slices.Equal(got, want) {
+		t.Errorf("events.RequestKeys = %v, want Request's JSON names %v", got, want)
 	}
 }
