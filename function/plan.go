@@ -23,14 +23,10 @@ func (r *run) resolve(ctx context.Context) (*Plan, error) {
 		p.ResetAPI = apiResetDisk
 	}
 	r.plan = p
+	// The request is valid (Rollback validated it): the rules between its
+	// fields hold; what is left here needs ECS.
 	switch {
 	case len(req.Disk) > 0:
-		if len(req.DiskIds) > 0 {
-			return p, ValidationError([]Violation{{Field: "DiskIds", Rule: "excluded_with", Message: "applies to an instance snapshot (SnapshotGroupId or InstanceId with Latest), not to explicit Disk pairs"}})
-		}
-		if req.Latest {
-			return p, ValidationError([]Violation{{Field: "Latest", Rule: "required_with", Message: "needs InstanceId"}})
-		}
 		p.Pairs = req.Disk
 	default:
 		if err := r.resolveGroup(ctx, p); err != nil {
@@ -66,14 +62,6 @@ func planBatches(pairs []DiskPair) [][]string {
 // accomplished one of the instance) and turns it into pairs.
 func (r *run) resolveGroup(ctx context.Context, p *Plan) error {
 	req := r.req
-	switch {
-	case req.SnapshotGroupId == "" && req.InstanceId == "":
-		return ValidationError([]Violation{{Field: "Disk", Rule: "required_without_all", Message: ruleMessages["required_without_all"]}})
-	case req.SnapshotGroupId != "" && req.Latest:
-		return ValidationError([]Violation{{Field: "Latest", Rule: "excluded_with", Message: "cannot be combined with SnapshotGroupId: name the instance snapshot or ask for the latest, not both"}})
-	case req.SnapshotGroupId == "" && !req.Latest:
-		return ValidationError([]Violation{{Field: "Latest", Rule: "required_with", Message: "InstanceId alone names no snapshot: add Latest: true, or give SnapshotGroupId"}})
-	}
 	in := DescribeSnapshotGroupsInput{RegionID: req.RegionId, InstanceID: req.InstanceId}
 	if req.SnapshotGroupId != "" {
 		// By id only: a group of another instance is reported as such below.
