@@ -3,7 +3,6 @@ package function
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -94,7 +93,6 @@ type Error struct {
 	Code       string      `json:"Code"`
 	Message    string      `json:"Message"`
 	RequestID  string      `json:"RequestId,omitempty"` // the ECS request id, when ECS answered
-	HTTPStatus int         `json:"-"`                   // the status an HTTP trigger answers with
 	Violations []Violation `json:"Violations,omitempty"`
 	// Result carries what was done before the failure (e.g. a partial failure).
 	Result *Result `json:"Result,omitempty"`
@@ -117,32 +115,6 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *Error) Unwrap() error { return e.cause }
 
-// Status is the HTTP status an HTTP trigger should answer with.
-func (e *Error) Status() int {
-	if e.HTTPStatus != 0 {
-		return e.HTTPStatus
-	}
-	switch e.Code {
-	case ErrValidationFailed:
-		return http.StatusBadRequest
-	case ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrPlanRefused, ErrRollbackInProgress, ErrGuardRecordLost:
-		return http.StatusConflict
-	case ErrClaimTimedOut:
-		return http.StatusServiceUnavailable
-	case ErrOutcomeUnknown, ErrInstanceNotRestarted:
-		return http.StatusBadGateway
-	case ErrPartialFailure:
-		return http.StatusMultiStatus
-	case ErrECSUnreachable, ErrBackupFailed:
-		return http.StatusBadGateway
-	case ErrDeadlineExceeded:
-		return http.StatusGatewayTimeout
-	case ErrCredentialsMissing, ErrInternal:
-		return http.StatusInternalServerError
-	}
-	return http.StatusInternalServerError
-}
-
 // Errorf makes an *Error with a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
@@ -154,7 +126,7 @@ func ValidationError(vs []Violation) *Error {
 	for _, v := range vs {
 		msgs = append(msgs, v.Field+": "+v.Message)
 	}
-	return &Error{Code: ErrValidationFailed, Message: "invalid request: " + strings.Join(msgs, "; "), Violations: vs, HTTPStatus: http.StatusBadRequest}
+	return &Error{Code: ErrValidationFailed, Message: "invalid request: " + strings.Join(msgs, "; "), Violations: vs}
 }
 
 // APIError is a rejection from the ECS API, with the fields of its error body.
@@ -204,14 +176,14 @@ func FromECS(action string, err error) *Error {
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return &Error{Code: ae.Code, Message: fmt.Sprintf("%s refused: %s", action, ae.Message), RequestID: ae.RequestID, HTTPStatus: ae.HTTPStatus, cause: err}
+		return &Error{Code: ae.Code, Message: fmt.Sprintf("%s refused: %s", action, ae.Message), RequestID: ae.RequestID, cause: err}
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
-		return &Error{Code: ErrECSUnreachable, Message: te.Error(), HTTPStatus: http.StatusBadGateway, cause: err}
+		return &Error{Code: ErrECSUnreachable, Message: te.Error(), cause: err}
 	}
 	if errors.Is(err, errDeadline) {
-		return &Error{Code: ErrDeadlineExceeded, Message: fmt.Sprintf("%s: %v", action, err), HTTPStatus: http.StatusGatewayTimeout, cause: err}
+		return &Error{Code: ErrDeadlineExceeded, Message: fmt.Sprintf("%s: %v", action, err), cause: err}
 	}
 	return &Error{Code: ErrInternal, Message: fmt.Sprintf("%s: %v", action, err), cause: err}
 }

@@ -3,7 +3,6 @@ package function
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -88,7 +87,7 @@ func (r *run) resolveGroup(ctx context.Context, p *Plan) error {
 			}
 		}
 		if g == nil {
-			return &Error{Code: ErrSnapshotGroupNotReady, Message: fmt.Sprintf("instance snapshot %s not found in %s", req.SnapshotGroupId, req.RegionId), HTTPStatus: http.StatusNotFound}
+			return &Error{Code: ErrSnapshotGroupNotReady, Message: fmt.Sprintf("instance snapshot %s not found in %s", req.SnapshotGroupId, req.RegionId)}
 		}
 		if req.InstanceId != "" && g.InstanceId != req.InstanceId {
 			return ValidationError([]Violation{{Field: "SnapshotGroupId", Rule: "instance", Message: fmt.Sprintf("instance snapshot %s belongs to %s, not to %s", g.SnapshotGroupId, g.InstanceId, req.InstanceId)}})

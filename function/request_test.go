@@ -140,7 +140,7 @@ func TestValidationErrorNamesFieldAndRule(t *testing.T) {
 	}
 	var fe *Error
 	errors.As(err, &fe)
-	if got, want := fe.Status(), 400; got != want {
+	if got, want := httpStatus(fe), 400; got != want {
 		t.Errorf("status = %d, want %d", got, want)
 	}
 }

@@ -7,17 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/events"
 )
-
-// MaxHTTPBodyBytes caps an HTTP trigger's body; larger ones get 413.
-const MaxHTTPBodyBytes = 64 << 10
 
 // dispatch recognises the event's envelope and runs what it carries. The
 // detection rules are events.Detect's; each envelope's answer is the form
@@ -217,7 +211,8 @@ func retryFixes(e *Error) bool {
 	case ErrECSUnreachable, ErrDeadlineExceeded, ErrOutcomeUnknown, ErrRollbackInProgress, ErrClaimTimedOut, ErrInstanceNotRestarted:
 		return true
 	}
-	return slices.Contains(ThrottlingCodes, e.Code) || strings.HasPrefix(e.Code, "Throttling") || e.HTTPStatus >= 500
+	var ae *APIError
+	return slices.Contains(ThrottlingCodes, e.Code) || strings.HasPrefix(e.Code, "Throttling") || (errors.As(e, &ae) && ae.HTTPStatus >= 500)
 }
 
 func asError(err error) *Error {
@@ -226,75 +221,4 @@ func asError(err error) *Error {
 		return fe
 	}
 	return &Error{Code: ErrInternal, Message: err.Error()}
-}
-
-// runHTTP answers an HTTP trigger. It never returns an FC error: every
-// outcome is an HTTP status, and bad input is a 4xx, never a 500.
-func (h *Handler) runHTTP(ctx context.Context, inv Invocation, event []byte) *events.HTTPTriggerResponse {
-	var he events.HTTPTriggerEvent
-	if err := json.Unmarshal(event, &he); err != nil {
-		return httpError(shapeError("HTTP trigger event", err), nil)
-	}
-	if m := strings.ToUpper(he.Method()); m != http.MethodPost {
-		return httpError(&Error{Code: "MethodNotAllowed", Message: fmt.Sprintf("method %s is not allowed: POST the rollback request as JSON", m), HTTPStatus: http.StatusMethodNotAllowed}, map[string]string{"Allow": http.MethodPost})
-	}
-	if ct := he.Header("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return httpError(&Error{Code: "UnsupportedMediaType", Message: "the body must be JSON (Content-Type: application/json)", HTTPStatus: http.StatusUnsupportedMediaType}, nil)
-		}
-	}
-	body, err := he.DecodedBody(MaxHTTPBodyBytes)
-	if err != nil {
-		if errors.Is(err, events.ErrBodyTooLarge) {
-			return httpError(&Error{Code: "PayloadTooLarge", Message: fmt.Sprintf("the body is larger than %d bytes", MaxHTTPBodyBytes), HTTPStatus: http.StatusRequestEntityTooLarge}, nil)
-		}
-		return httpError(ValidationError([]Violation{{Field: "body", Rule: "base64", Message: "isBase64Encoded is set but the body is not valid base64"}}), nil)
-	}
-	req, err := DecodeRequest(body)
-	if err != nil {
-		return httpError(asError(err), nil)
-	}
-	if v, ok := he.Query("dryRun"); ok {
-		dry, perr := strconv.ParseBool(v)
-		if perr != nil {
-			return httpError(ValidationError([]Violation{{Field: "dryRun", Rule: "bool", Message: "query parameter dryRun must be true or false"}}), nil)
-		}
-		req.DryRun = req.DryRun || dry // a dry run asked anywhere wins
-	}
-	if key := he.Header("Idempotency-Key"); key != "" && req.IdempotencyKey == "" {
-		req.IdempotencyKey = key
-	}
-	res, err := h.Run(ctx, inv, req)
-	if err != nil {
-		return httpError(asError(err), nil)
-	}
-	return httpJSON(http.StatusOK, res, nil)
-}
-
-// httpBody is the JSON an HTTP caller gets for an error.
-type httpBody struct {
-	Code       string      `json:"Code"`
-	Message    string      `json:"Message"`
-	RequestId  string      `json:"RequestId,omitempty"`
-	Violations []Violation `json:"Violations,omitempty"`
-	Result     *Result     `json:"Result,omitempty"`
-}
-
-func httpError(e *Error, headers map[string]string) *events.HTTPTriggerResponse {
-	return httpJSON(e.Status(), httpBody{Code: e.Code, Message: e.Message, RequestId: e.RequestID, Violations: e.Violations, Result: e.Result}, headers)
-}
-
-// httpJSON encodes v; encoding/json escapes <, > and &, so request data
-// echoed in a message is never reflected as markup.
-func httpJSON(status int, v any, headers map[string]string) *events.HTTPTriggerResponse {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"Code":"FunctionInternalError","Message":"encoding the answer failed"}`)
-	}
-	hs := map[string]string{"Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
-	for k, v := range headers {
-		hs[k] = v
-	}
-	return &events.HTTPTriggerResponse{StatusCode: status, Headers: hs, Body: string(b)}
 }
