@@ -354,6 +354,10 @@ func (r *run) answer(ctx context.Context) (*Result, error) {
 		res.Summary.Status = ErrInstanceNotRestarted
 	case r.failure != nil:
 		fe = r.failure
+		if fe.Code == ErrECSUnreachable && ctx.Err() != nil {
+			// No answer because the invocation's time ran out: say so.
+			fe = &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before ECS answered: " + fe.Message, RequestID: fe.RequestID, cause: fe}
+		}
 		if fe.Code == ErrPlanRefused {
 			res.Summary.Status = StatusRefused
 		}
