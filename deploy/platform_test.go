@@ -1,7 +1,7 @@
 package deploy
 
 // Checks that the deployment files use the platform's fields as its public
-// references define them (issue 10, "Deployment matches the platform"). Each
+// references define them (the deployment must match the platform). Each
 // check names the page it rests on; docs/triggers.md cites the same pages.
 
 import (

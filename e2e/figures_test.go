@@ -13,7 +13,7 @@ import (
 )
 
 // Figures the reliability tests record; with E2E_FIGURES=path set they are
-// written there (make reliability-figures uses it for RELIABILITY.md).
+// written there (RELIABILITY.md shows the command that fills it).
 var (
 	figuresMu sync.Mutex
 	figures   = map[string]string{}

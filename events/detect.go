@@ -94,8 +94,7 @@ var requestKeySet = func() map[string]bool {
 // 15.9 µs, EventBridge batch 14 µs vs 53 µs) and 10–40× the allocations
 // (3 vs 43, 0 vs 15), for the same decisions (TestDetectTokensAgrees).
 // Detect runs on every cold start, where FC's smallest instance has 0.05
-// vCPU: 50 µs there is about 1 ms of the start-up budget (issue "Cold
-// start"), so the scan stays.
+// vCPU: 50 µs there is about 1 ms of the start-up budget (cold start), so the scan stays.
 func Detect(raw []byte) (Kind, error) {
 	i := skipSpace(raw, 0)
 	if i == len(raw) {

@@ -9,7 +9,7 @@ import (
 )
 
 // detectTokens is Detect written with the standard decoder's token stream
-// (json.Decoder.Token): the contender issue 12 asked to measure against the
+// (json.Decoder.Token): the contender measured against the
 // hand scan. It makes the same decisions for the shapes below; errors are
 // simplified (the benchmark only takes the accepted shapes).
 func detectTokens(raw []byte) Kind {

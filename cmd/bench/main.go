@@ -1,4 +1,4 @@
-// Command bench is the performance harness of issue 7 (`make bench`). It
+// Command bench is the performance harness (`make bench`). It
 // builds the contenders in one run — floor-runtime (a hello-world fc.Start
 // function), floor-sdk (the raw SDK making the same ResetDisks call), this
 // function (built as `make build` builds it) and the Node.js peer (the

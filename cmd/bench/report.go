@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Targets of issue 7.
+// Performance targets.
 const (
 	targetColdRatio   = 1.2
 	targetPeerRatio   = 0.5 // "far below the peer": at most half its cold start

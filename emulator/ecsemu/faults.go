@@ -35,7 +35,7 @@ const (
 	FaultError FaultKind = "error"
 	// FaultActThenError applies the action, then answers an error: Code
 	// (default InternalError) with its status, or Status when set. The
-	// server acted but the client hears a failure (issue 11). A call the
+	// server acted but the client hears a failure. A call the
 	// action itself refuses gets that refusal.
 	FaultActThenError FaultKind = "act-then-error"
 )
