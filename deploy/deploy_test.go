@@ -206,7 +206,7 @@ var (
 		"ecs:StopInstance":   {"instance"},
 		"ecs:StartInstance":  {"instance"},
 		"ecs:CreateSnapshot": {"disk", "snapshot"},
-		"ecs:TagResources":   {"disk", "snapshot"},
+		"ecs:TagResources":   {"disk", "snapshot", "instance"}, // instance: the stopped-by record
 	}
 	// read-only list/describe actions: ECS authorises them on all resources.
 	readActions = []string{"ecs:DescribeDisks", "ecs:DescribeInstances", "ecs:DescribeSnapshots", "ecs:DescribeSnapshotGroups", "ecs:ListTagResources"}
