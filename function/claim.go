@@ -55,24 +55,6 @@ func (h *Handler) guardSettings(ctx context.Context) guardSettings {
 	return s
 }
 
-// guardKey is the idempotency key of a plan, namespaced by where it came
-// from, so a caller cannot send the key a trigger derives for an event
-// (eb:<event id>) and make that event a duplicate: the request's key, else
-// FC's request id (an FC async retry keeps it), else none ("").
-func guardKey(inv Invocation, plan *Plan) string {
-	if plan.IdempotencyKey != "" {
-		return firstNonEmpty(plan.keyOrigin, keyOriginCaller) + "/" + plan.IdempotencyKey
-	}
-	if inv.RequestID != "" {
-		return "fc/" + inv.RequestID
-	}
-	return ""
-}
-
-// keyOriginCaller namespaces keys the caller chose (the request's
-// IdempotencyKey or the HTTP Idempotency-Key header).
-const keyOriginCaller = "caller"
-
 // claim is the disks one rollback holds, and the way to let them go: record
 // writes each disk's outcome once the reset is over, abandon withdraws the
 // claims of a rollback that reset nothing. Either touches only the disks

@@ -3,11 +3,10 @@ package function
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Reset concurrency: ResetDisks batches run at most resetConcurrency at
@@ -124,46 +123,22 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 		o.calls++
 		start := r.h.now()
 		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionId, DryRun: dryRun, Disks: batch})
-		step := Step{Name: apiResetDisks, Target: joinDiskIDs(batch), DurationMs: r.h.since(start)}
+		var answer []OperationProgress
+		var id string
+		if err == nil {
+			answer, id = out.OperationProgressSet.OperationProgress, out.RequestId
+		}
+		c := r.callOutcome(apiResetDisks, batch, dryRun, start, id, answer, err)
 		var ae *APIError
-		switch {
-		case err == nil:
-			step.Outcome, step.RequestId = StatusSucceeded, out.RequestId
-			o.steps = append(o.steps, step)
-			o.requestIDs = append(o.requestIDs, out.RequestId)
-			o.progress = alignProgress(batch, out.OperationProgressSet.OperationProgress, OperationStatusUnknown, codeOutcomeUnknown, "ECS accepted the call but its answer did not mention this disk: whether it was reset is unknown")
-			o.answered, o.batchAPI = true, true
-			return o
-		case dryRun && r.dryRunPassed(err, batch, &step):
-			if step.Code == codeIncorrectInstanceStatus {
-				o.masked = append(o.masked, batch...)
-			}
-			o.steps = append(o.steps, step)
-			o.requestIDs = append(o.requestIDs, step.RequestId)
-			o.progress = dryRunProgress(batch)
-			o.answered, o.batchAPI = true, true
-			return o
-		case !dryRun && actedMaybe(err):
-			fe := FromECS(apiResetDisks, err)
-			step.Outcome, step.Code, step.RequestId = StatusFailed, fe.Code, fe.RequestID
-			step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
-			o.steps = append(o.steps, step)
-			o.progress, o.steps = r.unknownOutcome(batch, o.steps)
-			o.unknown = append(o.unknown, unresolved(batch, o.progress)...)
-			o.answered = true
+		if c.refusal != nil && mode == "auto" && errors.As(err, &ae) && slices.Contains(resetDisksUnavailable, ae.Code) {
+			c.step.Message += "; falling back to ResetDisk for each disk"
+			o.steps = append(o.steps, c.step)
+			perDisk.Store(true)
+		} else {
+			o.add(c)
+			o.batchAPI = o.batchAPI || c.refusal == nil
 			return o
 		}
-		fe := FromECS(apiResetDisks, err)
-		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
-		if mode != "auto" || !errors.As(err, &ae) || !slices.Contains(resetDisksUnavailable, ae.Code) {
-			o.steps = append(o.steps, step)
-			o.firstErr = fe
-			o.progress = failedProgress(batch, fe)
-			return o
-		}
-		step.Message += "; falling back to ResetDisk for each disk"
-		o.steps = append(o.steps, step)
-		perDisk.Store(true)
 	}
 	for i, p := range batch {
 		if ctx.Err() != nil {
@@ -177,48 +152,75 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 		o.diskAPI = true
 		start := r.h.now()
 		id, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionId, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: dryRun})
-		step := Step{Name: apiResetDisk, Target: p.DiskId, DurationMs: r.h.since(start)}
-		switch {
-		case err == nil:
-			step.Outcome, step.RequestId = StatusSucceeded, id
-			o.requestIDs = append(o.requestIDs, id)
-			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
-			o.answered = true
-		case dryRun && r.dryRunPassed(err, []DiskPair{p}, &step):
-			if step.Code == codeIncorrectInstanceStatus {
-				o.masked = append(o.masked, p)
-			}
-			o.requestIDs = append(o.requestIDs, step.RequestId)
-			o.progress = append(o.progress, progressFor(p, OperationStatusSuccess, "", ""))
-			o.answered = true
-		case !dryRun && actedMaybe(err):
-			fe := FromECS(apiResetDisk, err)
-			step.Outcome, step.Code, step.RequestId = StatusFailed, fe.Code, fe.RequestID
-			step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
-			o.steps = append(o.steps, step)
-			var prog []OperationProgress
-			prog, o.steps = r.unknownOutcome([]DiskPair{p}, o.steps)
-			o.progress = append(o.progress, prog...)
-			o.unknown = append(o.unknown, unresolved([]DiskPair{p}, prog)...)
-			o.answered = true
-			continue
-		default:
-			fe := FromECS(apiResetDisk, err)
-			step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
-			if fe.RequestID != "" {
-				o.requestIDs = append(o.requestIDs, fe.RequestID)
-			}
-			o.progress = append(o.progress, progressFor(p, StatusFailed, fe.Code, fe.Message))
-			if o.firstErr == nil {
-				o.firstErr = fe
-			}
-			if len(batch) > 1 {
-				o.answered = true // per-disk refusals are per-disk outcomes
-			}
+		c := r.callOutcome(apiResetDisk, []DiskPair{p}, dryRun, start, id, nil, err)
+		if c.refusal != nil && len(batch) > 1 {
+			c.answered = true // per-disk refusals are per-disk outcomes
 		}
-		o.steps = append(o.steps, step)
+		o.add(c)
 	}
 	return o
+}
+
+// resetCall is what one reset call (ResetDisks of a batch, or ResetDisk of
+// one pair) came to.
+type resetCall struct {
+	step      Step
+	progress  []OperationProgress // one per pair, in order
+	requestID string              // of an answer ECS gave
+	refusal   *Error              // the call refused as a whole
+	unknown   []string            // disks whose outcome is unknown
+	masked    []DiskPair          // dry run passed on IncorrectInstanceStatus
+	answered  bool                // the pairs have their own outcomes
+	readBack  []Step              // the steps of reading back a call that may have acted
+}
+
+// callOutcome maps one reset call's answer to its pairs' outcomes, the same
+// way for ResetDisks and ResetDisk: accepted (ECS's per-disk answer, or
+// Success for ResetDisk); a dry run that would pass; maybe acted (no
+// answer, or a 5xx: read back, never resent); refused as a whole.
+func (r *run) callOutcome(name string, pairs []DiskPair, dryRun bool, start time.Time, requestID string, answer []OperationProgress, err error) (c resetCall) {
+	c.step = Step{Name: name, Target: joinDiskIDs(pairs), DurationMs: r.h.since(start)}
+	switch {
+	case err == nil:
+		c.step.Outcome, c.step.RequestId, c.requestID = StatusSucceeded, requestID, requestID
+		if answer == nil { // ResetDisk answers no per-disk set
+			answer = dryRunProgress(pairs)
+		}
+		c.progress = alignProgress(pairs, answer, OperationStatusUnknown, codeOutcomeUnknown, "ECS accepted the call but its answer did not mention this disk: whether it was reset is unknown")
+		c.answered = true
+	case dryRun && r.dryRunPassed(err, pairs, &c.step):
+		if c.step.Code == codeIncorrectInstanceStatus {
+			c.masked = pairs
+		}
+		c.requestID, c.progress, c.answered = c.step.RequestId, dryRunProgress(pairs), true
+	case !dryRun && actedMaybe(err):
+		fe := FromECS(name, err)
+		c.step.Outcome, c.step.Code, c.step.RequestId = StatusFailed, fe.Code, fe.RequestID
+		c.step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
+		c.progress, c.readBack = r.unknownOutcome(pairs, nil)
+		c.unknown, c.answered = unresolved(pairs, c.progress), true
+	default:
+		fe := FromECS(name, err)
+		c.step.Outcome, c.step.Code, c.step.Message, c.step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+		c.requestID, c.refusal, c.progress = fe.RequestID, fe, failedProgress(pairs, fe)
+	}
+	return c
+}
+
+// add records a call's outcome in the batch's.
+func (o *batchOutcome) add(c resetCall) {
+	o.steps = append(o.steps, c.step)
+	o.steps = append(o.steps, c.readBack...)
+	if c.requestID != "" {
+		o.requestIDs = append(o.requestIDs, c.requestID)
+	}
+	o.progress = append(o.progress, c.progress...)
+	o.unknown = append(o.unknown, c.unknown...)
+	o.masked = append(o.masked, c.masked...)
+	o.answered = o.answered || c.answered
+	if c.refusal != nil && o.firstErr == nil {
+		o.firstErr = c.refusal
+	}
 }
 
 // codeIncorrectInstanceStatus: the instance is not Stopped.
@@ -275,50 +277,6 @@ func (r *run) notSent(batch []DiskPair) (o batchOutcome) {
 	return o
 }
 
-// actedMaybe reports whether a mutating call's failure leaves open that ECS
-// acted: no answer after the request was sent, or a 5xx answer (a server
-// can act and still answer 500). Such a call is never resent blindly.
-func actedMaybe(err error) bool {
-	var te *TransportError
-	var ae *APIError
-	return (errors.As(err, &te) && te.Sent) || (errors.As(err, &ae) && ae.HTTPStatus >= 500)
-}
-
-// unknownOutcome reads back, without resending, what a reset call that may
-// have acted did. It reads on the invocation's context: the work context
-// may have ended (that is often why the call got no answer).
-func (r *run) unknownOutcome(batch []DiskPair, steps []Step) ([]OperationProgress, []Step) {
-	ctx := r.ctx
-	start := r.h.now()
-	got := r.h.resolveUnknown(ctx, r.ecs, r.req.RegionId, batch)
-	prog := alignProgress(batch, got, OperationStatusUnknown, codeOutcomeUnknown, "the reset call may have acted and its outcome could not be read back: check the disk before retrying")
-	// Not ReIniting proves nothing (a cloud may never show it): ask ECS
-	// whether a reset of the disk is in progress.
-	var unsure []DiskPair
-	for i, p := range batch {
-		if prog[i].OperationStatus == OperationStatusUnknown {
-			unsure = append(unsure, p)
-		}
-	}
-	if len(unsure) > 0 {
-		busy, _ := r.probeResets(ctx, unsure) // only a "reset in progress" answer is evidence
-		for i, p := range batch {
-			if prog[i].OperationStatus == OperationStatusUnknown && busy[p.DiskId] {
-				prog[i] = progressFor(p, OperationStatusSuccess, "", "")
-			}
-		}
-	}
-	reset := 0
-	for _, p := range prog {
-		if p.OperationStatus == OperationStatusSuccess {
-			reset++
-		}
-	}
-	steps = append(steps, Step{Name: "ResolveUnknown", Target: joinDiskIDs(batch), Outcome: StatusSucceeded,
-		Message: fmt.Sprintf("%d of %d disks found reset", reset, len(batch)), DurationMs: r.h.since(start)})
-	return prog, steps
-}
-
 // alignProgress returns one entry per pair: got itself when it has one
 // entry per pair (ECS answers in input order), else got matched by DiskId,
 // with a failed entry (code, msg) for a pair it does not mention.
@@ -366,45 +324,6 @@ func unresolved(batch []DiskPair, prog []OperationProgress) []string {
 		if prog[i].OperationStatus == OperationStatusUnknown {
 			out = append(out, p.DiskId)
 		}
-	}
-	return out
-}
-
-// resolveUnknown decides, from ECS state and without resending anything,
-// which disks of a reset call that may have acted were reset: a disk now
-// ReIniting was (Success); any other is OperationStatus Unknown with
-// ErrorCode OutcomeUnknown (in some clouds a reset never shows ReIniting, so
-// its absence proves nothing). One OperationProgress per pair, in order.
-func (h *Handler) resolveUnknown(ctx context.Context, ecs ECS, regionID string, batch []DiskPair) []OperationProgress {
-	out := make([]OperationProgress, len(batch))
-	if len(batch) == 0 {
-		return out
-	}
-	disks, err := ecs.DescribeDisks(ctx, regionID, guardDiskIDs(batch))
-	status := map[string]string{}
-	for _, d := range disks {
-		status[d.DiskId] = d.Status
-	}
-	for i, p := range batch {
-		st, found := status[p.DiskId]
-		switch {
-		case err == nil && st == DiskStatusReIniting:
-			out[i] = progressFor(p, OperationStatusSuccess, "", "")
-			h.guardLog(ctx, slog.LevelInfo, "unanswered reset confirmed: the disk is ReIniting", slog.String("diskId", p.DiskId))
-			continue
-		case err != nil:
-			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
-				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks failed too (%s): whether disk %s was reset to %s is unknown; check the disk's status and events before retrying",
-				FromECS("DescribeDisks", err).Message, p.DiskId, p.SnapshotId))
-		case !found:
-			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
-				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks does not list disk %s: whether it was reset to %s is unknown; check the disk before retrying", p.DiskId, p.SnapshotId))
-		default:
-			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
-				"the reset call may have acted (no answer, or a 5xx answer) and disk %s is %s, not ReIniting: whether it was reset to %s is unknown (it may not have been, or the reset already finished); check the disk's status and events before retrying",
-				p.DiskId, st, p.SnapshotId))
-		}
-		h.guardLog(ctx, slog.LevelWarn, "unanswered reset: outcome unknown", slog.String("diskId", p.DiskId), slog.String("status", st))
 	}
 	return out
 }
