@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,16 +12,13 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // TestVersionInResult: the handler main builds puts the build's version
 // into every Result, and into the Result an error carries.
 func TestVersionInResult(t *testing.T) {
-	es, err := ecsemu.NewServer(ecsemu.Options{ResetDuration: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(es.Close)
+	es := testutil.StartECS(t, ecsemu.Options{ResetDuration: 50 * time.Millisecond})
 	env := map[string]string{"ECS_ENDPOINT": es.URL(), "CLAIM_SETTLE": "300ms", "LOG_LEVEL": "error"}
 	h := newHandler(func(k string) string { return env[k] })
 	if got, want := h.Version, version; got != want {
@@ -72,17 +67,12 @@ func TestVersionStampedAtBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the function binary")
 	}
-	bin := filepath.Join(t.TempDir(), "main")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-stamped", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	es, err := ecsemu.NewServer(ecsemu.Options{})
+	bin, cleanup, err := testutil.Build("main", ".", "-ldflags=-X main.version=v0.0.0-stamped")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(es.Close)
+	t.Cleanup(cleanup)
+	es := testutil.StartECS(t, ecsemu.Options{})
 	logs := &fcruntime.LogBuffer{}
 	rt, err := fcruntime.NewServer(fcruntime.Options{
 		Binary:      bin,

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 var soak = flag.Bool("soak", false, "run the long form of the load test")
@@ -30,20 +30,7 @@ var functionBinary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "e2e-fn-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	functionBinary = filepath.Join(dir, "main")
-	build := exec.Command("go", "build", "-race", "-o", functionBinary, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the function:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
+	code := testutil.MainWithBinary(m, &functionBinary, "main", "..", "-race")
 	if code == 0 {
 		code = grepSuiteForSecrets()
 	}
@@ -76,11 +63,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		fast.Fixture, fast.Faults, fast.Seed = o.ecs.Fixture, o.ecs.Faults, o.ecs.Seed
 		o.ecs = fast
 	}
-	es, err := ecsemu.NewServer(o.ecs)
-	if err != nil {
-		t.Fatalf("ECS emulator: %v", err)
-	}
-	t.Cleanup(es.Close)
+	es := testutil.StartECS(t, o.ecs)
 	creds := fcruntime.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret}
 	if o.creds != nil {
 		creds = *o.creds

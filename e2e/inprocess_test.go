@@ -15,30 +15,16 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/ecsclient"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // inProcess starts an ECS emulator with quick transitions (and fixture, when
 // not nil) and a handler wired to it through the real SDK adapter.
 func inProcess(t *testing.T, fixture *ecsemu.Fixture, opts ecsemu.Options) (*ecsemu.Server, *function.Handler) {
 	t.Helper()
-	if opts.ResetDuration == 0 {
-		opts.ResetDuration = 50 * time.Millisecond
-	}
-	if opts.StopDuration == 0 {
-		opts.StopDuration = 50 * time.Millisecond
-	}
-	if opts.StartDuration == 0 {
-		opts.StartDuration = 50 * time.Millisecond
-	}
-	if opts.SnapshotDuration == 0 {
-		opts.SnapshotDuration = 50 * time.Millisecond
-	}
+	opts = testutil.FastECS(opts, 50*time.Millisecond)
 	opts.Fixture = fixture
-	s, err := ecsemu.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s := testutil.StartECS(t, opts)
 	h := &function.Handler{
 		Connector:      ecsclient.New(ecsclient.Config{Endpoint: s.URL()}),
 		Config:         function.Config{ResetMode: "auto"},

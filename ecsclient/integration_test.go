@@ -15,6 +15,7 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/ecsclient"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/retry"
 )
 
@@ -22,23 +23,14 @@ const region = "cn-hangzhou"
 
 var emuCreds = function.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret}
 
+// startEmu starts an emulator with quick resets, stops and starts; a
+// snapshot keeps its default duration unless set (tests watch it progress).
 func startEmu(t *testing.T, opts ecsemu.Options) *ecsemu.Server {
 	t.Helper()
-	if opts.ResetDuration == 0 {
-		opts.ResetDuration = 20 * time.Millisecond
-	}
-	if opts.StopDuration == 0 {
-		opts.StopDuration = 20 * time.Millisecond
-	}
-	if opts.StartDuration == 0 {
-		opts.StartDuration = 20 * time.Millisecond
-	}
-	s, err := ecsemu.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	snap := opts.SnapshotDuration
+	opts = testutil.FastECS(opts, 20*time.Millisecond)
+	opts.SnapshotDuration = snap
+	return testutil.StartECS(t, opts)
 }
 
 func quickPolicy() retry.Policy {

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,32 +16,16 @@ import (
 	"time"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // testfn is emulator/fcruntime/testdata/testfn, built once by TestMain.
 var testfn string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "fc-runtime-emulator-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
 	// The tests must not depend on the shell's ECS_ENDPOINT or credentials.
 	getenv = func(string) string { return "" }
-	testfn = filepath.Join(dir, "testfn")
-	cmd := exec.Command("go", "build", "-o", testfn, "../../emulator/fcruntime/testdata/testfn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building testfn:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testutil.MainWithBinary(m, &testfn, "testfn", "../../emulator/fcruntime/testdata/testfn"))
 }
 
 // writeEvent puts an event in a temp file and returns its path.

@@ -2,40 +2,21 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // binary is the function, built once by TestMain.
 var binary string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "run-local-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "main")
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-runlocal", "-o", binary, "../..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the function:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testutil.MainWithBinary(m, &binary, "main", "../..", "-ldflags=-X main.version=v0.0.0-runlocal"))
 }
 
 const samples = "../../events/testdata/"

@@ -3,36 +3,18 @@ package fcruntime
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // testfnBinary is testdata/testfn, built once by TestMain.
 var testfnBinary string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "fcruntime-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	testfnBinary = filepath.Join(dir, "testfn")
-	cmd := exec.Command("go", "build", "-o", testfnBinary, "./testdata/testfn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building testdata/testfn:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testutil.MainWithBinary(m, &testfnBinary, "testfn", "./testdata/testfn"))
 }
 
 // seen mirrors testdata/testfn's answer.
