@@ -1,0 +1,91 @@
+package main
+
+// What the report says beside its tables: the gaps to the targets, their
+// causes, and small formatting helpers.
+
+import (
+	"fmt"
+	"strings"
+)
+
+// gaps explains each missed target with the figures of this run.
+func (rep *report) gaps() []string {
+	var out []string
+	for _, t := range rep.targets() {
+		if t.Met || t.NotMeasured {
+			continue
+		}
+		out = append(out, fmt.Sprintf("**%s** missed (%s; target %s). %s", t.Figure, mdEsc(t.Measured), t.Target, rep.cause(t.Figure)))
+	}
+	return out
+}
+
+// cause is the data-backed explanation of a miss.
+func (rep *report) cause(figure string) string {
+	switch {
+	case strings.HasPrefix(figure, "warm") && rep.Warm != nil:
+		fn, fl, fr := rep.Warm[cFunction].median(), rep.Warm[cFloorSDK].median(), rep.Warm[cFloorRuntime].median()
+		msg := fmt.Sprintf("The function's invocation includes the runtime API round trip that the floor-sdk loop does not: floor-runtime (a hello-world) alone takes %s at p50, %s of the floor-sdk call, so no function measured through the runtime emulator can reach 1.10× of the bare call. Against floor-runtime + floor-sdk (%s) the function is %s; the remaining %s is the function's own work per invocation.",
+			ms(fr), fmtRatio(ratio(fr, fl)), ms(fr+fl), fmtRatio(ratio(fn, fr+fl)), ms(max(0, fn-fr-fl)))
+		if ip := rep.InProcess; ip != nil && ip.RawNs > 0 {
+			var parts []string
+			for _, pt := range ip.Parts {
+				if d := pt.InvokeUs - pt.RawUs; d >= 3 && pt.Func != "sdk.(*Client).DoActionWithSigner" {
+					parts = append(parts, fmt.Sprintf("`%s` +%.0f µs", pt.Func, d))
+				}
+			}
+			msg += fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency); the profile attributes it to %s. `sdk/utils.getGID` (inside `sdk/auth.Sign`, for the signature nonce) calls `runtime.Stack`, whose cost grows with the depth of the calling goroutine's stack — the function calls the SDK from much deeper than floor-sdk's `main` loop; `DecodeRequest` and `Validate` are the handler's own decoding (see Handler CPU).",
+				(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
+		}
+		return msg
+	case strings.HasPrefix(figure, "cold start vs") && rep.Cold != nil:
+		ms0, _, _ := initTotals(rep.Init)
+		ms1, _, _ := initTotals(rep.InitFloor)
+		return fmt.Sprintf("Package initialisation of the function takes %.2f ms against floor-runtime's %.2f ms (see Start-up work).", ms0, ms1)
+	case strings.HasPrefix(figure, "handler CPU"):
+		var parts []string
+		for _, l := range rep.Profile {
+			switch l.Func {
+			case "function.DecodeRequest", "function.(*Handler).Run", "encoding/json.Marshal":
+				parts = append(parts, fmt.Sprintf("`%s` %.0f%%", l.Func, l.CumPct))
+			}
+		}
+		return "The CPU profile (Handler CPU) puts most of it in decoding: " + strings.Join(parts, ", ") + " of the samples. `DecodeRequest` parses the event into a map of raw messages, re-encodes every `Disk` item after renaming its keys, and decodes each field again; validation (`Run`) is the smaller part. The figure moves by several µs between runs on this shared machine."
+	case strings.HasPrefix(figure, "wait") && rep.Wait != nil:
+		var gaps []string
+		for _, r := range rep.Wait.Runs {
+			gaps = append(gaps, fmt.Sprintf("%s → %s", r.ResetDuration, ms(r.LastGap)))
+		}
+		return fmt.Sprintf("The result comes at the first DescribeDisks poll after the flip, so the latency is up to one poll interval; the interval grows with each poll, and the last interval before the result was, per reset duration: %s. A reset that takes longer is detected later (up to the longest interval).", strings.Join(gaps, ", "))
+	case strings.HasPrefix(figure, "batching") && rep.Batch != nil:
+		msg := fmt.Sprintf("A real reset is dominated by the guards' settle delay (about 1 s, the same for 10 and 30 disks), so its ratio is about 1. The dry run isolates the batches: %d ResetDisks calls for 30 disks against %d for 10, running concurrently on a 2-core machine that also runs the emulator and the caller", rep.Batch.CallsThirty, rep.Batch.CallsTen)
+		if b10, b30 := rep.benchLine("BenchmarkInvoke/disks=10"), rep.benchLine("BenchmarkInvoke/disks=30"); b10 != nil && b30 != nil {
+			msg += fmt.Sprintf(", and the handler's own CPU grows with the disks (BenchmarkInvoke %.0f µs for 10 disks, %.0f µs for 30)", b10.NsPerOp/1000, b30.NsPerOp/1000)
+		}
+		return msg + "."
+	}
+	return ""
+}
+
+func initTotals(lines []initLine) (ms float64, bytes, allocs int64) {
+	for _, l := range lines {
+		ms += l.Ms
+		bytes += l.Bytes
+		allocs += l.Allocs
+	}
+	return
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func mdEsc(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
