@@ -95,9 +95,12 @@ func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Re
 	}
 	clock := h.clock()
 	r := &run{h: h, ecs: ecs, inv: inv, req: req, res: &Result{}, w: newWaiter(clock), clock: clock, ctx: ctx, started: map[string]bool{}}
-	work, cancel := context.WithCancel(ctx)
-	defer cancel()
+	work, cancel := ctx, context.CancelFunc(func() {})
+	defer func() { cancel() }()
 	for _, p := range r.phases() {
+		if p.needsReserve && work == ctx && len(r.plan.InstancesToStop)+len(r.owned) > 0 {
+			work, cancel = withStartReserve(ctx) // from the first phase that may leave an instance stopped
+		}
 		pctx := ctx
 		if p.needsReserve {
 			pctx = work
@@ -112,10 +115,6 @@ func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Re
 		if err := p.do(pctx); err != nil {
 			r.failure = FromECS(p.name, err)
 			break
-		}
-		if p.name == "preflight" && len(r.plan.InstancesToStop)+len(r.owned) > 0 {
-			cancel()
-			work, cancel = withStartReserve(ctx)
 		}
 	}
 	for i := len(r.compensations) - 1; i >= 0; i-- {
