@@ -69,12 +69,15 @@ func TestHTTPTrigger(t *testing.T) {
 			}
 		}},
 		{"not JSON", httpEvent(t, "POST", "application/json", `{{{`, nil), 400, function.ErrValidationFailed, nil},
-		{"ECS 404", httpEvent(t, "POST", "application/json", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-bp1doesnotexist00000","SnapshotId":"`+sysSnap+`"}]}`, nil), 404, "InvalidDiskId.NotFound", func(t *testing.T, a httpAnswer) {
+		// ECS's refusal is the HTTP caller's 409 (the request conflicts with
+		// the resources), not ECS's own 404/403, which were ECS's answer to
+		// the function.
+		{"ECS refusal, missing disk", httpEvent(t, "POST", "application/json", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-bp1doesnotexist00000","SnapshotId":"`+sysSnap+`"}]}`, nil), 409, "InvalidDiskId.NotFound", func(t *testing.T, a httpAnswer) {
 			if a.body.RequestId == "" {
-				t.Error("no ECS RequestId in the 404 body")
+				t.Error("no ECS RequestId in the 409 body")
 			}
 		}},
-		{"ECS 403", httpEvent(t, "POST", "application/json", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-bp1runningsys0000000","SnapshotId":"s-bp1runningsys0000000"}]}`, nil), 403, "IncorrectInstanceStatus", nil},
+		{"ECS refusal, running instance", httpEvent(t, "POST", "application/json", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-bp1runningsys0000000","SnapshotId":"s-bp1runningsys0000000"}]}`, nil), 409, "IncorrectInstanceStatus", nil},
 		{"GET", sample(t, "http-get.json"), 405, "MethodNotAllowed", func(t *testing.T, a httpAnswer) {
 			if a.resp.Headers["Allow"] != "POST" {
 				t.Errorf("headers %v, want Allow: POST", a.resp.Headers)
