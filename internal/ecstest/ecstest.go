@@ -31,10 +31,14 @@ type TB interface {
 
 // Harness is one implementation under test.
 type Harness struct {
-	// New returns the ECS and fixture for one check; it is called once per
-	// check. With Caps.Parallel every call must return an independent world.
-	New  func(t TB) Env
-	Caps Caps
+	// New returns the ECS and fixture for one mutating check; it is called
+	// once per such check. With Caps.Parallel every call must return an
+	// independent world.
+	New func(t TB) Env
+	// Shared, if set, returns the world every read-only check shares (the
+	// one naming IDs.Paging); it is called once per run. Nil: New.
+	Shared func(t TB) Env
+	Caps   Caps
 }
 
 // Caps say what a harness allows and how long its transitions take.
@@ -45,10 +49,11 @@ type Caps struct {
 	Mutate bool
 	// Parallel: checks may run concurrently (New gives independent worlds).
 	Parallel bool
-	// SeesTransitions: a read right after StopInstance/StartInstance shows
-	// Stopping/Starting, and one right after a reset finds it running
-	// (true for the fake and the emulator; real ECS is only reported).
-	SeesTransitions bool
+	// Transition is how long a reset, stop or start lasts at least: a read
+	// made within it after the call returned must show Stopping/Starting or
+	// find the reset running. 0: what such reads show is only logged (real
+	// ECS gives no such bound).
+	Transition time.Duration
 	// TagQuota allows filling a disk to the 20-tag quota.
 	TagQuota bool
 	// Poll is the interval between polls of a transition (default 1s).

@@ -9,13 +9,28 @@ import (
 
 // PagingSize is how many of each resource Fleet adds for the paging
 // checks: more than one page and one call's 100 IDs (50 for tags).
-const PagingSize = 120
+const PagingSize = 101
 
-// Fleet returns the emulator's default fleet (docs/default-fleet.md) plus
-// PagingSize stopped instances in cn-hangzhou, each with a disk carrying
-// two tags and a snapshot, the first with PagingSize snapshot groups; and
-// the contract's IDs in it. Load it into ecsemu or ecsfake.
-func Fleet() (*ecsemu.Fixture, IDs) {
+// DefaultIDs are the contract's IDs in the emulator's default fleet
+// (docs/default-fleet.md, ecsemu.DefaultFixture), without Paging.
+func DefaultIDs() IDs {
+	return IDs{
+		Region: "cn-hangzhou",
+		Stopped: Instance{ID: "i-bp1stopped0000000000", Disks: []string{"d-bp1stoppedsys0000000", "d-bp1stoppeddata000000"},
+			Snapshots: []string{"s-bp1stoppedsys0000000", "s-bp1stoppeddata000000"}},
+		Running: Instance{ID: "i-bp1running0000000000", Disks: []string{"d-bp1runningsys0000000", "d-bp1runningdata000000"},
+			Snapshots: []string{"s-bp1runningsys0000000", "s-bp1runningdata000000"}},
+		MissingDisk:      "d-bp1doesnotexist00000",
+		ForeignSnapshot:  "s-bp1runningsys0000000",
+		InstanceSnapshot: "ssg-bp1stopped0000000000",
+	}
+}
+
+// PagingFleet returns the default fleet plus PagingSize stopped instances
+// in cn-hangzhou, each with a disk carrying two tags and a snapshot, the
+// first with PagingSize snapshot groups; and DefaultIDs with Paging naming
+// them. Load it into ecsemu or ecsfake.
+func PagingFleet() (*ecsemu.Fixture, IDs) {
 	fx := ecsemu.DefaultFixture()
 	const region = "cn-hangzhou"
 	p := &Paging{Groups: PagingSize}
@@ -35,15 +50,7 @@ func Fleet() (*ecsemu.Fixture, IDs) {
 			InstanceID: p.GroupInstance, Status: ecsemu.SnapshotAccomplished, CreationTime: created.Add(time.Duration(i) * time.Hour),
 			SnapshotIDs: []string{p.Snapshots[0]}})
 	}
-	return fx, IDs{
-		Region: region,
-		Stopped: Instance{ID: "i-bp1stopped0000000000", Disks: []string{"d-bp1stoppedsys0000000", "d-bp1stoppeddata000000"},
-			Snapshots: []string{"s-bp1stoppedsys0000000", "s-bp1stoppeddata000000"}},
-		Running: Instance{ID: "i-bp1running0000000000", Disks: []string{"d-bp1runningsys0000000", "d-bp1runningdata000000"},
-			Snapshots: []string{"s-bp1runningsys0000000", "s-bp1runningdata000000"}},
-		MissingDisk:      "d-bp1doesnotexist00000",
-		ForeignSnapshot:  "s-bp1runningsys0000000",
-		InstanceSnapshot: "ssg-bp1stopped0000000000",
-		Paging:           p,
-	}
+	ids := DefaultIDs()
+	ids.Paging = p
+	return fx, ids
 }

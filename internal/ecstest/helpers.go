@@ -139,14 +139,22 @@ func instanceStatus(t TB, e Env, id string) string {
 	return ins[0].Status
 }
 
+// within reports whether a read that returned just now must have seen the
+// transition started by a call sent at sent: the call was applied after
+// sent and the read answered before now (Caps.Transition).
+func within(h Harness, sent time.Time) bool {
+	return h.Caps.Transition > 0 && time.Since(sent) < h.Caps.Transition
+}
+
 // waitInstance waits for an instance to reach want, passing only through
-// via; with Caps.SeesTransitions the first read must show via.
-func waitInstance(t TB, h Harness, e Env, id, via, want string) {
+// via; a read within Caps.Transition of sending the call must show via.
+func waitInstance(t TB, h Harness, e Env, id string, sent time.Time, via, want string) {
 	t.Helper()
 	first := true
 	waitFor(t, h, e, "instance "+id, func() (bool, string) {
 		st := instanceStatus(t, e, id)
-		if first && h.Caps.SeesTransitions && st != via {
+		must := within(h, sent)
+		if first && must && st != via {
 			t.Errorf("instance %s right after the call: got %s, want %s", id, st, via)
 		}
 		first = false

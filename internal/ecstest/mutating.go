@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
 )
@@ -98,12 +99,13 @@ func resetSettles(t TB, h Harness, e Env) {
 	need(t, len(pairs) > 0, "stopped instance with a disk and snapshot")
 	p := pairs[0]
 	ctx, region := ctxOf(t), e.IDs.Region
+	sent := time.Now()
 	id, err := e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: p.DiskId, SnapshotID: p.SnapshotId})
 	if err != nil || id == "" {
 		t.Fatalf("ResetDisk: got RequestId %q, %v; want a RequestId", id, err)
 	}
 	_, err = e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: true})
-	if h.Caps.SeesTransitions {
+	if within(h, sent) {
 		wantCode(t, "dry-run ResetDisk while the reset runs", err, codeResetInProgress)
 	} else {
 		t.Logf("dry-run ResetDisk right after the reset: %v", err)
@@ -203,11 +205,12 @@ func instanceLifecycle(t TB, h Harness, e Env) {
 	in := e.IDs.Running
 	need(t, in.ID != "" && len(in.Disks) > 0, "running instance with disks")
 	ctx, region := ctxOf(t), e.IDs.Region
+	sent := time.Now()
 	err := e.ECS.StopInstance(ctx, function.StopInstanceInput{RegionID: region, InstanceID: in.ID, StoppedMode: function.StoppedModeKeepCharging})
 	if err != nil {
 		t.Fatalf("StopInstance: %v", err)
 	}
-	waitInstance(t, h, e, in.ID, function.InstanceStatusStopping, function.InstanceStatusStopped)
+	waitInstance(t, h, e, in.ID, sent, function.InstanceStatusStopping, function.InstanceStatusStopped)
 	if len(in.Snapshots) < len(in.Disks) {
 		in.Snapshots = nil
 		for i, d := range in.Disks {
@@ -227,6 +230,7 @@ func instanceLifecycle(t TB, h Harness, e Env) {
 	}
 	checkProgress(t, out, pairs)
 	waitResetDone(t, h, e, pairs)
+	sent = time.Now()
 	if err := e.ECS.StartInstance(ctx, region, in.ID, false); err != nil {
 		var ae *function.APIError
 		if errors.As(err, &ae) {
@@ -234,5 +238,5 @@ func instanceLifecycle(t TB, h Harness, e Env) {
 		}
 		t.Fatalf("StartInstance: %v", err)
 	}
-	waitInstance(t, h, e, in.ID, function.InstanceStatusStarting, function.InstanceStatusRunning)
+	waitInstance(t, h, e, in.ID, sent, function.InstanceStatusStarting, function.InstanceStatusRunning)
 }

@@ -24,23 +24,36 @@ type check struct {
 // RunConformance runs every check as a subtest of t against h.
 func RunConformance(t *testing.T, h Harness) {
 	t.Helper()
+	shared := sharedEnv(t, h)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
 			if h.Caps.Parallel {
 				t.Parallel()
 			}
-			runCheck(t, h, c)
+			runCheck(t, h, c, shared)
 		})
 	}
 }
 
+// sharedEnv is the world of the read-only checks.
+func sharedEnv(t TB, h Harness) Env {
+	if h.Shared != nil {
+		return h.Shared(t)
+	}
+	return h.New(t)
+}
+
 // runCheck skips a mutating check when mutating is not allowed, then runs
-// it on a fresh Env whose ECS checks every error it returns.
-func runCheck(t TB, h Harness, c check) {
+// it on its Env (a fresh one if it mutates) with an ECS that checks every
+// error it returns.
+func runCheck(t TB, h Harness, c check, shared Env) {
 	if c.mutates && !h.Caps.Mutate {
 		t.Skipf("mutating check: the harness allows reads and dry runs only")
 	}
-	e := h.New(t)
+	e := shared
+	if c.mutates {
+		e = h.New(t)
+	}
 	e.ECS = guard{t: t, next: e.ECS, secrets: e.Secrets}
 	c.fn(t, h, e)
 }
@@ -88,22 +101,37 @@ func (r Report) Failed() bool {
 // other, without a *testing.T, for a command such as cmd/cloud-check.
 func Run(ctx context.Context, h Harness, match func(name string) bool) Report {
 	var rep Report
+	setup := &runner{name: "setup", ctx: ctx}
+	var shared Env
+	if !runIn(setup, func() { shared = sharedEnv(setup, h) }) {
+		return Report{Checks: []Result{setup.result(0)}}
+	}
+	defer setup.runCleanups()
 	for _, c := range checks {
 		if match != nil && !match(c.name) {
 			continue
 		}
 		r := &runner{name: c.name, ctx: ctx}
 		start := time.Now()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			runCheck(r, h, c)
-		}()
-		<-done
+		runIn(r, func() { runCheck(r, h, c, shared) })
 		r.runCleanups()
 		rep.Checks = append(rep.Checks, r.result(time.Since(start)))
 	}
 	return rep
+}
+
+// runIn runs f on its own goroutine (Fatalf and Skipf end it) and reports
+// whether r neither failed nor skipped.
+func runIn(r *runner, f func()) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.failed && !r.skipped
 }
 
 // runner implements TB for Run: Fatalf and Skipf end the check's goroutine
