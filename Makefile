@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build package run test test-short lint bench fuzz soak clean
+.PHONY: help build package run test test-short lint bench fuzz soak cloud-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 
 soak: ## the long load test under faults (loopback only, bounded)
 	$(GO) test -race -count=1 -run 'TestLoad' -timeout 30m ./e2e -soak
+
+cloud-check: ## run the ECS contract against real ECS (needs credentials; ARGS='-region R -instance i-… -disks d-… [-mutate]')
+	@$(GO) run ./cmd/cloud-check $(ARGS)
 
 clean: ## remove build output
 	rm -rf target bench-out
