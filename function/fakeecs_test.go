@@ -3,6 +3,7 @@ package function
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -409,6 +410,23 @@ func (f *fakeECS) DescribeInstances(_ context.Context, regionID string, ids []st
 			f.advance(id, func() { in.Status = InstanceStatusStopped })
 		case InstanceStatusStarting:
 			f.advance(id, func() { in.Status = InstanceStatusRunning })
+		}
+	}
+	return out, nil
+}
+
+// DescribeInstancesByTag lists the instances whose tags (f.tags, by
+// instance id) hold key=value, in id order.
+func (f *fakeECS) DescribeInstancesByTag(_ context.Context, regionID, key, value string) ([]Instance, error) {
+	if err := f.record(fakeCall{Op: "DescribeInstancesByTag", Target: key + "=" + value}); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Instance
+	for _, id := range slices.Sorted(maps.Keys(f.instances)) {
+		if v, ok := f.tags[id][key]; ok && v == value && f.instances[id].RegionId == regionID {
+			out = append(out, *f.instances[id])
 		}
 	}
 	return out, nil
