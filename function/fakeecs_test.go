@@ -625,3 +625,21 @@ func runRollback(t *testing.T, f *fakeECS, req *Request) (*Result, error) {
 	clock := newFakeClock()
 	return rollbackHandler(clock).Rollback(rollbackCtx(t, clock), f, Invocation{RequestID: "fc-req-1"}, req)
 }
+
+// addFleet adds n running instances i-fleetNNNN, each with two disks
+// (d-fleetNNNNa, d-fleetNNNNb) tagged rollback=allowed, the instance
+// tagged tag, and one accomplished instance snapshot ssg-fleetNNNN.
+func (f *fakeECS) addFleet(n int, tag map[string]string) *fakeECS {
+	for i := range n {
+		id := fmt.Sprintf("i-fleet%04d", i)
+		a, b := fmt.Sprintf("d-fleet%04da", i), fmt.Sprintf("d-fleet%04db", i)
+		f.addInstance(id, InstanceStatusRunning, a, b)
+		f.addGroup(fmt.Sprintf("ssg-fleet%04d", i), id, SnapshotStatusAccomplished, time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), a, b)
+		f.mu.Lock()
+		f.tags[id] = maps.Clone(tag)
+		f.tags[a] = map[string]string{"rollback": "allowed"}
+		f.tags[b] = map[string]string{"rollback": "allowed"}
+		f.mu.Unlock()
+	}
+	return f
+}
