@@ -307,3 +307,44 @@ func TestGuardedFlow(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFleetFlow200 rolls back 200 instances (stop, reset, wait,
+// start) through flows/fleet-rollback.yaml with 5 function processes and
+// reports the wall time, the mutating ECS calls per minute of wall time
+// (waits scaled: 1 s of flow time = 1 ms), and the most mutating calls of
+// one wave — the bound per minute of flow time, since waves are 60 s apart.
+//
+//	go test -run '^$' -bench FleetFlow200 -benchtime 1x ./e2e
+func BenchmarkFleetFlow200(b *testing.B) {
+	const n = 200
+	mutating := []string{"ResetDisks", "ResetDisk", "StopInstance", "StartInstance", "CreateSnapshot"}
+	for i := 0; i < b.N; i++ {
+		e := newFlowEnv(b, fleetFixture(n), 5)
+		start := time.Now()
+		ex := e.run(b, "fleet-rollback.yaml", fmt.Sprintf("bench-%d", i), map[string]any{"RegionId": region, "Tag": "env=web", "MaxConcurrency": 10,
+			"Options": map[string]any{"StopInstance": true, "StartInstance": true, "Wait": true}})
+		wall := time.Since(start)
+		s := summary(b, ex)
+		if s.Status != function.FleetSucceeded || s.Succeeded != n {
+			b.Fatalf("summary %s %d/%d", s.Status, s.Succeeded, n)
+		}
+		calls := 0
+		for _, r := range e.ecs.Requests() {
+			for _, a := range mutating {
+				if r.Action == a {
+					calls++
+				}
+			}
+		}
+		maxWave := 0
+		for _, in := range s.Instances {
+			maxWave = max(maxWave, in.Disks)
+		}
+		b.ReportMetric(wall.Seconds(), "wall-s")
+		b.ReportMetric(float64(calls)/wall.Minutes(), "ecs-calls/min")
+		b.ReportMetric(float64(calls), "ecs-calls")
+		b.ReportMetric(float64(s.Waves), "waves")
+		b.ReportMetric(float64(10*(maxWave+2)), "max-calls/wave")
+		b.ReportMetric(float64(ex.States), "states")
+	}
+}
