@@ -206,6 +206,7 @@ func TestFleetFlow(t *testing.T) {
 				notStarted = 0
 			}
 			if s.Total != wantTotal || s.Succeeded != countOK(tc) || s.Failed != len(tc.failed) || s.NotStarted != notStarted {
+				t.Errorf("instances %+v", s.Instances)
 				t.Errorf("counts total %d done %d failed %d not started %d, want %d %d %d %d", s.Total, s.Succeeded, s.Failed, s.NotStarted, wantTotal, countOK(tc), len(tc.failed), notStarted)
 			}
 			for i := range n {
