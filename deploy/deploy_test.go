@@ -540,24 +540,60 @@ func TestFlows(t *testing.T) {
 	}
 }
 
+// TestFleetFlow checks the fleet flow's shape: Plan and Tally invoke the
+// function with the execution's input and name (the fleet invocation,
+// function/fleet.go); the Map sends each item itself as the event, all of
+// a wave at once (MaxConcurrency at least the function's wave cap, 10);
+// waves are paced (a Wait of at least 60 s, ResetDisk's quota window); a
+// failed canary or a halt ends in a Fail state after Report.
 func TestFleetFlow(t *testing.T) {
 	f := loadFlow(t, "flows/fleet-rollback.yaml")
-	if len(f.States) == 0 || f.States[0].Type != "Map" || f.StartAt != f.States[0].Name {
-		t.Fatal("the fleet flow starts with its Map")
+	byName := map[string]state{}
+	for _, st := range f.States {
+		byName[st.Name] = st
 	}
-	m := f.States[0]
-	if m.ItemsPath != "$Input.Requests" {
-		t.Errorf("ItemsPath = %q", m.ItemsPath)
+	plan, tally, wave := byName[f.StartAt], byName["Tally"], byName["RunWave"]
+	for _, task := range []state{plan, tally} {
+		body, _ := task.Parameters["body"].(map[string]any)
+		if task.Type != "Task" || body["Fleet.$"] != "$Context.Execution.Input" || body["Key.$"] != "$Context.Execution.Name" {
+			t.Errorf("%s must invoke the function with Fleet = the execution input and Key = its name: %v", task.Name, task.Parameters)
+		}
 	}
-	task := m.Processor.States[0]
+	if wave.Type != "Map" || wave.ItemsPath != "$Input.Next" || wave.Processor == nil {
+		t.Fatalf("RunWave must map over $Input.Next: %+v", wave)
+	}
+	if conc := max(wave.MaxConcurrency, wave.MaxConcuccency); conc < 10 {
+		t.Errorf("RunWave MaxConcurrency %d: a wave (at most 10) must start all at once", conc)
+	}
+	task := wave.Processor.States[0]
 	if task.Parameters["body.$"] != "$Input" {
 		t.Errorf("each iteration must send the item itself as the event: %v", task.Parameters)
 	}
-	// The Catch leads to a state that ends the iteration: failures are collected.
 	catchNext := task.Catch[len(task.Catch)-1].Next
-	for _, st := range m.Processor.States {
+	for _, st := range wave.Processor.States {
 		if st.Name == catchNext && !st.End {
 			t.Errorf("%s must end the iteration", catchNext)
+		}
+	}
+	if p := byName["PaceWaves"]; p.Type != "Wait" || p.Seconds < 60 || p.Next != wave.Name {
+		t.Errorf("PaceWaves must wait at least 60 s before a wave: %+v", p)
+	}
+	codes := map[string]bool{}
+	for _, st := range f.States {
+		if st.Type == "Fail" {
+			codes[st.Code] = true
+		}
+	}
+	for _, c := range []string{"CanaryFailed", "FleetHalted", "FleetPlanFailed"} {
+		if !codes[c] {
+			t.Errorf("no Fail state with Code %s", c)
+		}
+	}
+	// The actions the Route state branches on are the function's.
+	route := byName["Route"]
+	for _, want := range []string{function.FleetRunWave, function.FleetPauseThenRunWave} {
+		if !slices.ContainsFunc(route.Branches, func(b branch) bool { return strings.Contains(b.Condition, `"`+want+`"`) }) {
+			t.Errorf("Route has no branch for %s", want)
 		}
 	}
 }

@@ -155,6 +155,32 @@ func (c *Client) DescribeInstances(ctx context.Context, regionID string, instanc
 	return out, nil
 }
 
+// DescribeInstancesByTag lists the instances of the region carrying the tag
+// key=value (DescribeInstances Tag.1.Key/Tag.1.Value, every page).
+func (c *Client) DescribeInstancesByTag(ctx context.Context, regionID, key, value string) ([]function.Instance, error) {
+	var out []function.Instance
+	err := pages("DescribeInstances", func(token string) (string, error) {
+		resp, err := call(ctx, c, "DescribeInstances", regionID, read, func() (*ecs.DescribeInstancesRequest, *ecs.DescribeInstancesResponse) {
+			r := ecs.CreateDescribeInstancesRequest()
+			r.RegionId, r.NextToken = regionID, token
+			r.Tag = &[]ecs.DescribeInstancesTag{{Key: key, Value: value}}
+			r.MaxResults = requests.NewInteger(pageSize)
+			return r, ecs.CreateDescribeInstancesResponse()
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, in := range resp.Instances.Instance {
+			out = append(out, function.Instance{InstanceId: in.InstanceId, RegionId: in.RegionId, Status: in.Status, ExpiredTime: in.ExpiredTime})
+		}
+		return resp.NextToken, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DescribeSnapshots describes the given snapshots (SnapshotIds, at most 100
 // per call, paged). No IDs: no call.
 func (c *Client) DescribeSnapshots(ctx context.Context, regionID string, snapshotIDs []string) ([]function.Snapshot, error) {

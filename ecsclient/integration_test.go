@@ -443,3 +443,36 @@ func TestEmuConcurrency(t *testing.T) {
 		t.Errorf("%d resets, want 16", total)
 	}
 }
+
+// TestEmuDescribeInstancesByTag lists a tagged fleet across pages (120
+// instances, 100 a page) and nothing for a tag nobody carries.
+func TestEmuDescribeInstancesByTag(t *testing.T) {
+	fx := &ecsemu.Fixture{}
+	for i := range 120 {
+		tags := map[string]string{"fleet": "web"}
+		if i%4 == 0 {
+			tags["fleet"] = "db"
+		}
+		fx.Instances = append(fx.Instances, ecsemu.Instance{InstanceID: fmt.Sprintf("i-bp1tagged%012d", i), RegionID: region, Status: "Running", Tags: tags})
+	}
+	s := startEmu(t, ecsemu.Options{Fixture: fx})
+	e := emuClient(t, s, emuCreds)
+	for _, tc := range []struct {
+		name, key, value string
+		want             int
+	}{
+		{"web across pages", "fleet", "web", 90},
+		{"db", "fleet", "db", 30},
+		{"nobody", "fleet", "none", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.DescribeInstancesByTag(context.Background(), region, tc.key, tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.want {
+				t.Errorf("instances = %d, want %d", len(got), tc.want)
+			}
+		})
+	}
+}

@@ -48,6 +48,9 @@ func (benchECS) DescribeDisks(_ context.Context, region string, ids []string) ([
 func (benchECS) DescribeInstances(context.Context, string, []string) ([]Instance, error) {
 	return nil, errBenchUnused
 }
+func (benchECS) DescribeInstancesByTag(context.Context, string, string, string) ([]Instance, error) {
+	return nil, errBenchUnused
+}
 func (benchECS) DescribeSnapshots(context.Context, string, []string) ([]Snapshot, error) {
 	return nil, errBenchUnused
 }

@@ -181,6 +181,9 @@ func (f *guardFakeECS) ResetDisk(context.Context, ResetDiskInput) (string, error
 func (f *guardFakeECS) DescribeInstances(context.Context, string, []string) ([]Instance, error) {
 	return nil, errGuardFakeUnsupported
 }
+func (f *guardFakeECS) DescribeInstancesByTag(context.Context, string, string, string) ([]Instance, error) {
+	return nil, errGuardFakeUnsupported
+}
 func (f *guardFakeECS) DescribeSnapshots(context.Context, string, []string) ([]Snapshot, error) {
 	return nil, errGuardFakeUnsupported
 }

@@ -21,6 +21,10 @@ type ECS interface {
 	ResetDisk(ctx context.Context, in ResetDiskInput) (requestID string, err error)
 	DescribeDisks(ctx context.Context, regionID string, diskIDs []string) ([]Disk, error)
 	DescribeInstances(ctx context.Context, regionID string, instanceIDs []string) ([]Instance, error)
+	// DescribeInstancesByTag lists every instance of the region carrying the
+	// tag key=value (DescribeInstances with Tag.1.Key/Value, all pages); the
+	// fleet planning invocation resolves a selector with it.
+	DescribeInstancesByTag(ctx context.Context, regionID, key, value string) ([]Instance, error)
 	DescribeSnapshots(ctx context.Context, regionID string, snapshotIDs []string) ([]Snapshot, error)
 	DescribeSnapshotGroups(ctx context.Context, in DescribeSnapshotGroupsInput) ([]SnapshotGroup, error)
 	StopInstance(ctx context.Context, in StopInstanceInput) error

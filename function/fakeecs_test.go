@@ -3,6 +3,7 @@ package function
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -414,6 +415,23 @@ func (f *fakeECS) DescribeInstances(_ context.Context, regionID string, ids []st
 	return out, nil
 }
 
+// DescribeInstancesByTag lists the instances whose tags (f.tags, by
+// instance id) hold key=value, in id order.
+func (f *fakeECS) DescribeInstancesByTag(_ context.Context, regionID, key, value string) ([]Instance, error) {
+	if err := f.record(fakeCall{Op: "DescribeInstancesByTag", Target: key + "=" + value}); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Instance
+	for _, id := range slices.Sorted(maps.Keys(f.instances)) {
+		if v, ok := f.tags[id][key]; ok && v == value && f.instances[id].RegionId == regionID {
+			out = append(out, *f.instances[id])
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeECS) DescribeSnapshots(_ context.Context, regionID string, ids []string) ([]Snapshot, error) {
 	if err := f.record(fakeCall{Op: "DescribeSnapshots", Target: strings.Join(ids, ",")}); err != nil {
 		return nil, err
@@ -606,4 +624,22 @@ func runRollback(t *testing.T, f *fakeECS, req *Request) (*Result, error) {
 	t.Helper()
 	clock := newFakeClock()
 	return rollbackHandler(clock).Rollback(rollbackCtx(t, clock), f, Invocation{RequestID: "fc-req-1"}, req)
+}
+
+// addFleet adds n running instances i-fleetNNNN, each with two disks
+// (d-fleetNNNNa, d-fleetNNNNb) tagged rollback=allowed, the instance
+// tagged tag, and one accomplished instance snapshot ssg-fleetNNNN.
+func (f *fakeECS) addFleet(n int, tag map[string]string) *fakeECS {
+	for i := range n {
+		id := fmt.Sprintf("i-fleet%04d", i)
+		a, b := fmt.Sprintf("d-fleet%04da", i), fmt.Sprintf("d-fleet%04db", i)
+		f.addInstance(id, InstanceStatusRunning, a, b)
+		f.addGroup(fmt.Sprintf("ssg-fleet%04d", i), id, SnapshotStatusAccomplished, time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), a, b)
+		f.mu.Lock()
+		f.tags[id] = maps.Clone(tag)
+		f.tags[a] = map[string]string{"rollback": "allowed"}
+		f.tags[b] = map[string]string{"rollback": "allowed"}
+		f.mu.Unlock()
+	}
+	return f
 }

@@ -104,6 +104,9 @@ func (r refusingECS) DescribeDisks(context.Context, string, []string) ([]Disk, e
 func (r refusingECS) DescribeInstances(context.Context, string, []string) ([]Instance, error) {
 	return nil, r.refuse()
 }
+func (r refusingECS) DescribeInstancesByTag(context.Context, string, string, string) ([]Instance, error) {
+	return nil, r.refuse()
+}
 func (r refusingECS) DescribeSnapshots(context.Context, string, []string) ([]Snapshot, error) {
 	return nil, r.refuse()
 }

@@ -21,6 +21,9 @@ func (h *Handler) dispatch(ctx context.Context, inv Invocation, event []byte) (a
 	if len(event) > MaxEventBytes {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "max", Message: fmt.Sprintf("event is %d bytes; at most %d are accepted", len(event), MaxEventBytes)}})
 	}
+	if IsFleetEvent(event) { // CloudFlow's fleet flow (fleet.go)
+		return h.runFleet(ctx, inv, event)
+	}
 	kind, err := events.Detect(event)
 	if err != nil {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "shape", Message: "not a known event shape: expected " + events.AcceptedShapes}})

@@ -85,10 +85,19 @@ func isIdempotencyKey(s string) bool {
 	return true
 }
 
+// isFleetTag accepts a fleet selector key=value: a non-empty key of at most
+// 128 characters and a value of at most 128 (ECS tag limits).
+func isFleetTag(s string) bool {
+	k, v, ok := strings.Cut(s, "=")
+	return ok && k != "" && len(k) <= 128 && len(v) <= 128
+}
+
 // ruleMessages explains each rule in words, keyed by validator tag.
 var ruleMessages = map[string]string{
 	"required":             "is required",
 	"required_without_all": "is required unless SnapshotGroupId or InstanceId is given",
+	"required_without":     "is required unless %s is given",
+	"fleettag":             "must be a tag selector key=value with a non-empty key",
 	"excluded_with":        "cannot be combined with %s",
 	"excluded_without":     "is only allowed together with %s",
 	"excluded_without_all": "is only allowed together with one of: %s",
@@ -120,6 +129,7 @@ func newValidator() *validator.Validate {
 	for tag, ok := range map[string]func(string) bool{
 		"regionid": isRegionID, "diskid": isDiskID, "snapshotid": isSnapshotID,
 		"snapshotgroupid": isSnapshotGroupID, "instanceid": isInstanceID, "idempotencykey": isIdempotencyKey,
+		"fleettag": isFleetTag,
 	} {
 		must(v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return ok(fl.Field().String()) }))
 	}

@@ -96,6 +96,12 @@ func (r *recorder) DescribeInstances(ctx context.Context, region string, in []st
 	return rec(r, "DescribeInstances", ids{region, in}, func() ([]function.Instance, error) { return r.next.DescribeInstances(ctx, region, in) })
 }
 
+func (r *recorder) DescribeInstancesByTag(ctx context.Context, region, key, value string) ([]function.Instance, error) {
+	return rec(r, "DescribeInstancesByTag", map[string]string{"region": region, "key": key, "value": value}, func() ([]function.Instance, error) {
+		return r.next.DescribeInstancesByTag(ctx, region, key, value)
+	})
+}
+
 func (r *recorder) DescribeSnapshots(ctx context.Context, region string, in []string) ([]function.Snapshot, error) {
 	return rec(r, "DescribeSnapshots", ids{region, in}, func() ([]function.Snapshot, error) { return r.next.DescribeSnapshots(ctx, region, in) })
 }

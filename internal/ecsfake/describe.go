@@ -63,6 +63,26 @@ func (f *Fake) DescribeInstances(_ context.Context, region string, ids []string)
 	return out, err
 }
 
+// DescribeInstancesByTag lists the instances of region carrying the tag
+// key=value, in fixture order.
+func (f *Fake) DescribeInstancesByTag(_ context.Context, region, key, value string) ([]function.Instance, error) {
+	var out []function.Instance
+	err := f.do(Call{Op: "DescribeInstancesByTag", Region: region, Tags: map[string]string{key: value}}, func(now time.Time) error {
+		for _, id := range f.instOrder {
+			in := f.instance(region, id, now, true)
+			if in == nil {
+				continue
+			}
+			if v, ok := in.Tags[key]; !ok || v != value {
+				continue
+			}
+			out = append(out, function.Instance{InstanceId: in.InstanceID, RegionId: in.RegionID, Status: in.Status})
+		}
+		return nil
+	})
+	return out, err
+}
+
 // newestFirst orders snapshot-like items by creation time, newest first.
 func newestFirst[T any](items []T, created func(T) time.Time) {
 	slices.SortStableFunc(items, func(a, b T) int { return created(b).Compare(created(a)) })

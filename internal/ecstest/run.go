@@ -258,6 +258,12 @@ func (g guard) DescribeInstances(ctx context.Context, region string, ids []strin
 	return out, err
 }
 
+func (g guard) DescribeInstancesByTag(ctx context.Context, region, key, value string) ([]function.Instance, error) {
+	out, err := g.next.DescribeInstancesByTag(ctx, region, key, value)
+	g.check("DescribeInstancesByTag", err)
+	return out, err
+}
+
 func (g guard) DescribeSnapshots(ctx context.Context, region string, ids []string) ([]function.Snapshot, error) {
 	out, err := g.next.DescribeSnapshots(ctx, region, ids)
 	g.check("DescribeSnapshots", err)

@@ -1,0 +1,169 @@
+package flowtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sync"
+)
+
+// task runs a Task state: Action FC:InvokeFunction, TaskMode
+// RequestComplete, Parameters resourceArn, invocationType Sync and body
+// (built like a constructor) ("Task", "Integrate CloudFlow with Function
+// Compute"). Async invocation and the callback task modes are refused.
+// The output is {"Body": <the function's JSON answer>} — the shape of an
+// FC task's output is unconfirmed; flows/ assume $Output.Body.
+// A function error is retried by the first Retry rule naming it (FnF.ALL:
+// any), IntervalSeconds × BackoffRate^n capped at MaxBackoffSeconds, at
+// most MaxAttempts times ("Error handling").
+func (r *run) task(ctx context.Context, st map[string]any, sc *scope) (any, *StateError, error) {
+	if st["Action"] != "FC:InvokeFunction" || st["TaskMode"] != "RequestComplete" {
+		return nil, nil, fmt.Errorf("Action %v TaskMode %v: only FC:InvokeFunction RequestComplete is implemented", st["Action"], st["TaskMode"])
+	}
+	params, _ := st["Parameters"].(map[string]any)
+	if err := checkFields("Parameters", params, "resourceArn", "invocationType", "body", "body.$"); err != nil {
+		return nil, nil, err
+	}
+	if params["invocationType"] != "Sync" {
+		return nil, nil, fmt.Errorf("invocationType %v: only Sync is implemented", params["invocationType"])
+	}
+	arn, _ := params["resourceArn"].(string)
+	built, err := sc.construct(params)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := json.Marshal(built["body"])
+	if err != nil {
+		return nil, nil, err
+	}
+	attempts := map[int]int{}
+	for {
+		r.invokes.Add(1)
+		payload, fcErr, err := r.opts.Invoker.Invoke(ctx, arn, body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invoking %s: %w", arn, err)
+		}
+		if fcErr == nil {
+			var v any
+			if err := json.Unmarshal(payload, &v); err != nil {
+				return nil, nil, fmt.Errorf("the function answered non-JSON %q", payload)
+			}
+			return map[string]any{"Body": v}, nil, nil
+		}
+		serr := &StateError{Code: fcErr.Type, Detail: fcErr.Message}
+		delay, retry, err := retryDelay(st["Retry"], serr.Code, attempts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !retry {
+			return nil, serr, nil
+		}
+		if err := r.sleep(ctx, delay); err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// retryDelay picks the first rule naming code and counts an attempt of it.
+func retryDelay(rules any, code string, attempts map[int]int) (float64, bool, error) {
+	list, _ := rules.([]any)
+	for i, raw := range list {
+		rule, _ := raw.(map[string]any)
+		if err := checkFields(fmt.Sprintf("Retry[%d]", i), rule, "Errors", "Description", "MaxAttempts", "IntervalSeconds", "BackoffRate", "MaxBackoffSeconds"); err != nil {
+			return 0, false, err
+		}
+		if !matches(rule["Errors"], code) {
+			continue
+		}
+		maxAttempts, _ := num(rule["MaxAttempts"])
+		if float64(attempts[i]) >= maxAttempts {
+			return 0, false, nil
+		}
+		interval, _ := num(rule["IntervalSeconds"])
+		rate, ok := num(rule["BackoffRate"])
+		if !ok {
+			rate = 1
+		}
+		delay := interval * math.Pow(rate, float64(attempts[i]))
+		if capSecs, ok := num(rule["MaxBackoffSeconds"]); ok && delay > capSecs {
+			delay = capSecs
+		}
+		attempts[i]++
+		return delay, true, nil
+	}
+	return 0, false, nil
+}
+
+// mapState runs an inline Map: ItemsPath gives the array, each item runs
+// the Processor as its input, at most MaxConcurrency (the pages' spelling
+// MaxConcuccency too; default 40) at once; the output is {"Items": [...]}
+// in item order ("Map state: inline mode"). An iteration ending in an
+// error: nothing new starts, the running ones finish, and the Map fails
+// with that error (unconfirmed; the flows catch every item's error).
+func (r *run) mapState(ctx context.Context, st map[string]any, sc *scope) (any, *StateError, error) {
+	path, _ := st["ItemsPath"].(string)
+	v, err := sc.eval(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("ItemsPath %s is not an array", path)
+	}
+	proc, ok := st["Processor"].(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("Map without Processor")
+	}
+	if err := checkFields("Processor", proc, "StartAt", "States"); err != nil {
+		return nil, nil, err
+	}
+	conc := DefaultMapConcurrency
+	for _, k := range []string{"MaxConcurrency", "MaxConcuccency"} {
+		if n, ok := num(st[k]); ok {
+			conc = int(n)
+		}
+	}
+	out := make([]any, len(items))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first *StateError
+		ferr  error
+	)
+	sem := make(chan struct{}, max(conc, 1))
+	for i, item := range items {
+		sem <- struct{}{}
+		mu.Lock()
+		stop := first != nil || ferr != nil
+		mu.Unlock()
+		if stop {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o, serr, err := r.scope(ctx, proc, item, false)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && ferr == nil:
+				ferr = err
+			case serr != nil && first == nil:
+				first = serr
+			default:
+				out[i] = o
+			}
+		}()
+	}
+	wg.Wait()
+	if ferr != nil {
+		return nil, nil, ferr
+	}
+	if first != nil {
+		return nil, first, nil
+	}
+	return map[string]any{"Items": out}, nil, nil
+}
