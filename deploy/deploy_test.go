@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -340,26 +339,28 @@ func allowedErrorNames() map[string]bool {
 
 // state is one FDL state, with the fields the checks read.
 type state struct {
-	Type           string         `yaml:"Type"`
-	Name           string         `yaml:"Name"`
-	Next           string         `yaml:"Next"`
-	End            bool           `yaml:"End"`
-	Action         string         `yaml:"Action"`
-	TaskMode       string         `yaml:"TaskMode"`
-	Default        string         `yaml:"Default"`
-	Parameters     map[string]any `yaml:"Parameters"`
-	Retry          []rule         `yaml:"Retry"`
-	Catch          []rule         `yaml:"Catch"`
-	Branches       []branch       `yaml:"Branches"`
-	ItemsPath      string         `yaml:"ItemsPath"`
-	MaxConcurrency int            `yaml:"MaxConcurrency"`
-	MaxConcuccency int            `yaml:"MaxConcuccency"` // the spelling of CloudFlow's reference page
-	Processor      *scope         `yaml:"Processor"`
-	Seconds        int            `yaml:"Seconds"` // Wait
-	Code           string         `yaml:"Code"`    // Fail (optional)
-	Detail         string         `yaml:"Detail"`  // Fail (required)
-	Error          string         `yaml:"Error"`   // the AWS spelling: CloudFlow rejects it
-	Cause          string         `yaml:"Cause"`   // the AWS spelling: CloudFlow rejects it
+	Type       string         `yaml:"Type"`
+	Name       string         `yaml:"Name"`
+	Next       string         `yaml:"Next"`
+	End        bool           `yaml:"End"`
+	Action     string         `yaml:"Action"`
+	TaskMode   string         `yaml:"TaskMode"`
+	Default    string         `yaml:"Default"`
+	Parameters map[string]any `yaml:"Parameters"`
+	// OutputConstructor of a Pass or Task.
+	OutputConstructor map[string]any `yaml:"OutputConstructor"`
+	Retry             []rule         `yaml:"Retry"`
+	Catch             []rule         `yaml:"Catch"`
+	Branches          []branch       `yaml:"Branches"`
+	ItemsPath         string         `yaml:"ItemsPath"`
+	MaxConcurrency    int            `yaml:"MaxConcurrency"`
+	MaxConcuccency    int            `yaml:"MaxConcuccency"` // the spelling of CloudFlow's reference page
+	Processor         *scope         `yaml:"Processor"`
+	Seconds           int            `yaml:"Seconds"` // Wait
+	Code              string         `yaml:"Code"`    // Fail (optional)
+	Detail            string         `yaml:"Detail"`  // Fail (required)
+	Error             string         `yaml:"Error"`   // the AWS spelling: CloudFlow rejects it
+	Cause             string         `yaml:"Cause"`   // the AWS spelling: CloudFlow rejects it
 }
 
 type branch struct {
@@ -620,32 +621,38 @@ func TestGuardedFlow(t *testing.T) {
 			name = ""
 		}
 	}
-	if !slices.Equal(order, []string{"Task", "Choice", "Wait", "Task"}) {
-		t.Errorf("happy path = %v, want dry run, check, wait, real run", order)
+	if !slices.Equal(order, []string{"Pass", "Task", "Choice", "Wait", "Task"}) {
+		t.Errorf("happy path = %v, want prepare, dry run, check, wait, real run", order)
 	}
-	dry, real := byName[f.StartAt], byName["RealRun"]
-	dryBody, _ := dry.Parameters["body"].(map[string]any)
-	realBody, _ := real.Parameters["body"].(map[string]any)
-	if dryBody["DryRun"] != true || realBody["DryRun"] != false {
-		t.Errorf("DryRun: first %v, then %v; want true, then false", dryBody["DryRun"], realBody["DryRun"])
+	// The request goes whole, merged with the fields each run sets: the
+	// function refuses null fields, which field-by-field copying would send
+	// for every field the request leaves out.
+	dry, real := byName["DryRun"], byName["RealRun"]
+	for _, tc := range []struct {
+		st     state
+		fields string
+	}{{dry, "DryRunFields"}, {real, "RealRunFields"}} {
+		if got, want := tc.st.Parameters["body.$"], "jsonMerge($Context.Execution.Input.Request, $Input."+tc.fields+")"; got != want {
+			t.Errorf("%s body.$ = %v, want %s", tc.st.Name, got, want)
+		}
 	}
-	if realBody["IdempotencyKey.$"] == nil {
+	oc, _ := byName[f.StartAt].OutputConstructor["DryRunFields"].(map[string]any)
+	rc, _ := byName[f.StartAt].OutputConstructor["RealRunFields"].(map[string]any)
+	if oc["DryRun"] != true || rc["DryRun"] != false {
+		t.Errorf("DryRun: first %v, then %v; want true, then false", oc["DryRun"], rc["DryRun"])
+	}
+	if rc["IdempotencyKey.$"] == nil {
 		t.Error("the real run needs an IdempotencyKey: its retries must not reset twice")
 	}
-	// Every body key is a request field the function accepts.
+	// Every field a run adds is a request field the function accepts.
 	fields := map[string]bool{}
 	for _, k := range events.RequestKeys {
 		fields[k] = true
 	}
-	for _, body := range []map[string]any{dryBody, realBody} {
-		var keys []string
-		for k := range body {
-			keys = append(keys, strings.TrimSuffix(k, ".$"))
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if !fields[k] {
-				t.Errorf("body field %q is not a request field", k)
+	for _, m := range []map[string]any{oc, rc} {
+		for k := range m {
+			if k := strings.TrimSuffix(k, ".$"); !fields[k] {
+				t.Errorf("field %q is not a request field", k)
 			}
 		}
 	}

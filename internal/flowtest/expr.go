@@ -23,11 +23,15 @@ type scope struct {
 
 // eval evaluates a path expression: $Input.a.b, $Output.a,
 // $Context.Execution.Input.a, $Context.Execution.Name,
-// $Context.Current.{Input,Output,Error,Name}.… . Anything else (built-in
-// functions, array indexes, literals) is refused; so is a path through a
-// missing key — what CloudFlow makes of one is unconfirmed.
+// $Context.Current.{Input,Output,Error,Name}.…, and jsonMerge of two of
+// them. Anything else (other built-in functions, array indexes, literals)
+// is refused; so is a path through a missing key — what CloudFlow makes of
+// one is unconfirmed.
 func (s *scope) eval(expr string) (any, error) {
 	expr = strings.TrimSpace(expr)
+	if args, ok := strings.CutPrefix(expr, "jsonMerge("); ok && strings.HasSuffix(args, ")") {
+		return s.jsonMerge(expr, strings.TrimSuffix(args, ")"))
+	}
 	parts := strings.Split(expr, ".")
 	var v any
 	var rest []string
@@ -83,6 +87,34 @@ func (s *scope) eval(expr string) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// jsonMerge is the built-in of that name ("Built-in functions": merges two
+// JSON objects or maps) over two path expressions. Which side wins a key
+// both hold is not documented, so a shared key is refused.
+func (s *scope) jsonMerge(expr, args string) (any, error) {
+	a, b, ok := strings.Cut(args, ",")
+	if !ok || strings.ContainsAny(b, ",()") {
+		return nil, fmt.Errorf("%s: jsonMerge takes two path expressions", expr)
+	}
+	out := map[string]any{}
+	for _, arg := range []string{a, b} {
+		v, err := s.eval(arg)
+		if err != nil {
+			return nil, err
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s is not an object", expr, strings.TrimSpace(arg))
+		}
+		for k, v := range m {
+			if _, dup := out[k]; dup {
+				return nil, fmt.Errorf("%s: both objects hold %q (which one jsonMerge keeps is unconfirmed)", expr, k)
+			}
+			out[k] = v
+		}
+	}
+	return out, nil
 }
 
 // construct builds a constructor (InputConstructor, OutputConstructor,
