@@ -27,6 +27,7 @@ var checks = []check{
 	{name: "Reset/Settles", mutates: true, fn: resetSettles},
 	{name: "Tags/RoundTrip", mutates: true, fn: tagsRoundTrip},
 	{name: "Tags/Quota", mutates: true, fn: tagsQuota},
+	{name: "Tags/InstancesByTag", mutates: true, fn: tagsInstancesByTag},
 	{name: "Snapshot/ClientToken", mutates: true, fn: snapshotClientToken},
 	{name: "Instance/Lifecycle", mutates: true, fn: instanceLifecycle},
 }

@@ -144,6 +144,29 @@ func tagsRoundTrip(t TB, _ Harness, e Env) {
 	}
 }
 
+// tagsInstancesByTag: DescribeInstancesByTag lists exactly the instances
+// carrying key=value (the fleet's selector): one tagged here is listed, with
+// its status; a value nobody carries lists none.
+func tagsInstancesByTag(t TB, _ Harness, e Env) {
+	inst := e.IDs.Stopped.ID
+	need(t, inst != "", "instance")
+	key := tagPrefix + "fleet"
+	if err := e.ECS.TagResources(ctxOf(t), e.IDs.Region, "instance", []string{inst}, map[string]string{key: "contract"}); err != nil {
+		t.Fatalf("TagResources: %v", err)
+	}
+	got, err := e.ECS.DescribeInstancesByTag(ctxOf(t), e.IDs.Region, key, "contract")
+	if err != nil {
+		t.Fatalf("DescribeInstancesByTag: %v", err)
+	}
+	if len(got) != 1 || got[0].InstanceId != inst || got[0].Status == "" {
+		t.Errorf("DescribeInstancesByTag: got %+v, want %s alone, with its status", got, inst)
+	}
+	none, err := e.ECS.DescribeInstancesByTag(ctxOf(t), e.IDs.Region, key, "nobody")
+	if err != nil || len(none) != 0 {
+		t.Errorf("DescribeInstancesByTag of a value nobody carries: got %+v, %v; want none", none, err)
+	}
+}
+
 // tagsQuota: a disk holds at most 20 tags: once it has 20, TagResources of
 // a new key is refused with OperationDenied.QuotaExceed (an existing key
 // may still be overwritten).
