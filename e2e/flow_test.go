@@ -69,7 +69,7 @@ func newFlowEnv(t testing.TB, fx *ecsemu.Fixture, processes int) *flowEnv {
 		suiteLogs.add(logs)
 		fs, err := fcruntime.NewServer(fcruntime.Options{
 			Binary: functionBinary, FunctionName: "ecs-disk-rollback", Region: region, Timeout: 60 * time.Second,
-			Env:         []string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=100ms", "LOG_LEVEL=warn", "ALLOWED_DISK_TAG=rollback=allowed", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="},
+			Env:         []string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=500ms", "LOG_LEVEL=warn", "ALLOWED_DISK_TAG=rollback=allowed", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="},
 			Credentials: fcruntime.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret},
 			Stdout:      logs, Stderr: logs,
 		})

@@ -89,7 +89,7 @@ func runModeScenario(t *testing.T, modes ecsemu.Modes, sc modeScenario) {
 		req.Disk = ps
 	}
 	s, h := inProcess(t, fixture, opts)
-	h.Config.ClaimSettle = 150 * time.Millisecond
+	h.Config.ClaimSettle = 400 * time.Millisecond
 	res, err := runInProcess(t, h, 30*time.Second, &req)
 	if err != nil {
 		t.Fatalf("%v", err)

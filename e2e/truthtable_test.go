@@ -163,7 +163,7 @@ func runTruthCell(t *testing.T, ph truthPhase, fault string, disks []string) tru
 	proxy := &faultProxy{phase: ph, fault: fault}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
-	e := newEnv(t, envOptions{timeout: 4 * time.Second, fnEnv: []string{"ECS_ENDPOINT=" + srv.URL}})
+	e := newEnv(t, envOptions{timeout: 8 * time.Second, fnEnv: []string{"ECS_ENDPOINT=" + srv.URL}})
 	proxy.next = e.ecs.Handler()
 	req := function.Request{RegionId: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, IdempotencyKey: "truth-" + ph.name}
