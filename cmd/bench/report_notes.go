@@ -38,10 +38,12 @@ func (rep *report) cause(figure string) string {
 				(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
 		}
 		return msg
-	case strings.HasPrefix(figure, "cold start vs") && rep.Cold != nil:
-		ms0, _, _ := initTotals(rep.Init)
-		ms1, _, _ := initTotals(rep.InitFloor)
-		return fmt.Sprintf("Package initialisation of the function takes %.2f ms against floor-runtime's %.2f ms (see Start-up work).", ms0, ms1)
+	case strings.HasPrefix(figure, "cold start") && rep.Cold != nil:
+		c := rep.Cold
+		ms0, by0, _ := initTotals(rep.Init)
+		ms1, by1, _ := initTotals(rep.InitLibs)
+		return fmt.Sprintf("exec → first /next: function %s, floor-libs %s; /next → result: function %s, floor-libs %s + floor-sdk's whole first call %s. Package initialisation: function %.2f ms and %d bytes, floor-libs %.2f ms and %d bytes (see Start-up work); causes and changes: bench/CHANGES.md.",
+			ms(c.ToNext[cFunction].median()), ms(c.ToNext[cFloorLibs].median()), ms(c.NextToResult[cFunction].median()), ms(c.NextToResult[cFloorLibs].median()), ms(c.FloorSDKCall.median()), ms0, by0, ms1, by1)
 	case strings.HasPrefix(figure, "handler CPU"):
 		var parts []string
 		for _, l := range rep.Profile {
