@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,7 +23,7 @@ var version = "dev"
 func main() {
 	reexecWithoutSDKDebug()
 	h := newHandler(os.Getenv)
-	h.Logger.Info("ecs-disk-rollback starting", slog.String("version", version))
+	function.LogRecord(context.Background(), h.Logger, slog.LevelInfo, "ecs-disk-rollback starting", slog.String("version", version))
 	fc.Start(h.Invoke)
 }
 

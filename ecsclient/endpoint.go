@@ -2,7 +2,7 @@ package ecsclient
 
 import (
 	"fmt"
-	"regexp"
+	"strings"
 )
 
 // endpoint is where one call goes.
@@ -14,9 +14,24 @@ type endpoint struct {
 // URL returns scheme://host.
 func (e endpoint) URL() string { return e.Scheme + "://" + e.Host }
 
-// regionRE is what a region id may look like in a host name. ECS regions
-// are lowercase letters, digits and dashes (cn-hangzhou, ap-southeast-1).
-var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// isHostRegion reports whether a region id may go into a host name: ECS
+// regions are lowercase letters, digits and dashes (cn-hangzhou,
+// ap-southeast-1), i.e. ^[a-z0-9]+(-[a-z0-9]+)*$: one or more parts of
+// lowercase letters and digits joined by single dashes. Checked by hand: a
+// regexp compiled at package init costs every cold start (bench/CHANGES.md).
+func isHostRegion(region string) bool {
+	for part := range strings.SplitSeq(region, "-") {
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			if c := part[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // errBadRegion: the region cannot be put into a host name.
 type errBadRegion struct{ region string }
@@ -38,7 +53,7 @@ func (c Config) resolveEndpoint(region string) (endpoint, error) {
 		}
 		return endpoint{Scheme: scheme, Host: host}, nil
 	}
-	if !regionRE.MatchString(region) {
+	if !isHostRegion(region) {
 		return endpoint{}, errBadRegion{region}
 	}
 	prefix := "ecs"

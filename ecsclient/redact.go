@@ -3,6 +3,7 @@ package ecsclient
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Redacted replaces every removed value.
@@ -25,8 +26,14 @@ var separators = []string{"%25253D", "%253D", "%3D", "=", `":"`, `": "`, `\":\"`
 // encoded), a quote, whitespace.
 var terminators = []string{"%252526", "%2526", "%26", "&", `\"`, `"`, "'", " ", "\t", "\n", "\r", "<", ">", ",", ";", ")"}
 
-// urlRE matches an http(s) URL up to whitespace or a quote.
-var urlRE = regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
+// urlRE matches an http(s) URL up to whitespace or a quote. It is compiled
+// on first use, by a text that contains "://" (nothing else can match):
+// compiled at package init it cost every cold start, although the usual
+// texts (ECS's error messages, a dry run's DryRunOperation among them) have
+// no URL (bench/CHANGES.md).
+var urlRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
+})
 
 // Redact removes credentials and signed URLs from s: every http(s) URL is
 // cut down to its host (the query of a signed URL carries AccessKeyId,
@@ -35,7 +42,9 @@ var urlRE = regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
 // key=value, key%3Dvalue (a string to sign), key%253Dvalue, "key":"value"
 // or "key: value". Use it on any text that may come from the SDK.
 func Redact(s string) string {
-	s = urlRE.ReplaceAllString(s, "$1")
+	if strings.Contains(s, "://") {
+		s = urlRE().ReplaceAllString(s, "$1")
+	}
 	lower := asciiLower(s) // same length as s, so indices carry over
 	var b strings.Builder
 	i := 0 // s[:i] is done

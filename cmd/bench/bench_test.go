@@ -49,7 +49,7 @@ func TestHarnessShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := string(md)
-	for _, want := range []string{"# Benchmarks", "## Targets", "cold start vs floors", "warm overhead (p50)", "handler CPU (2 disks)",
+	for _, want := range []string{"# Benchmarks", "## Targets", "cold start wall", "cold start CPU", "at 0.05 vCPU (est.)", "ECS action", "warm overhead (p50)", "handler CPU (2 disks)",
 		"peak RSS (VmHWM)", "binary size", "function.zip size", "wait detection", "batching 30 vs 10 disks",
 		"## Cold start", "## Warm latency", "## Memory", "## Reproduce", "](BENCHMARKS.svg)", "nproc"} {
 		if !strings.Contains(report, want) {
@@ -57,7 +57,7 @@ func TestHarnessShort(t *testing.T) {
 		}
 	}
 	// Every contender was measured: its rows are in the cold and warm tables.
-	for _, name := range []string{"| function |", "| floor-runtime |", "| floor-sdk |", "| floor-sdk (exec → exit) |"} {
+	for _, name := range []string{"| function |", "| floor-runtime |", "| floor-libs |", "| floor-sdk |", "| floor-sdk (exec → exit) |"} {
 		if !strings.Contains(report, name) {
 			t.Errorf("the report has no row %q", name)
 		}
@@ -65,7 +65,7 @@ func TestHarnessShort(t *testing.T) {
 	if withNode && !strings.Contains(report, "| peer-node |") {
 		t.Errorf("the Node peer was not measured:\n%s", report)
 	}
-	if !strings.Contains(stdout.String(), "cold start vs floors") {
+	if !strings.Contains(stdout.String(), "cold start wall") {
 		t.Errorf("the summary was not printed:\n%s", stdout.String())
 	}
 

@@ -20,9 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -42,10 +40,11 @@ type config struct {
 	BenchCount     int
 	BenchTime      string // go test -benchtime; "" = default
 	Node           bool
+	ColdOnly       bool // -cold-only: build, size and cold start, nothing else
 }
 
 func fullConfig() config {
-	return config{ColdRounds: 15, WarmRounds: 6, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
+	return config{ColdRounds: 21, WarmRounds: 6, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
 		WaitResets: []time.Duration{1500 * time.Millisecond, 3 * time.Second, 5 * time.Second, 8 * time.Second, 12 * time.Second}, BatchReps: 6, BatchDryReps: 20, BenchCount: 5, Node: true}
 }
 
@@ -68,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cache := fs.String("cache", "", "where the Node peer is installed (default: the user cache dir)")
 	keep := fs.Bool("keep", false, "keep the build directory")
 	fnPkg := fs.String("function-pkg", ".", "package built as the function (another one only to develop the harness)")
+	coldOnly := fs.Bool("cold-only", false, "measure only sizes, start-up work and cold start (to iterate on cold start; the report says so)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *noNode {
 		cfg.Node = false
 	}
+	cfg.ColdOnly = *coldOnly
 	if *root == "" {
 		r, err := moduleRoot()
 		if err != nil {
@@ -155,11 +156,15 @@ type report struct {
 	Elapsed time.Duration
 
 	Sizes struct {
-		Function, FunctionZip, FloorRuntime, FloorSDK int64
-		ZipHow                                        string
+		Function, FunctionZip, FloorRuntime, FloorLibs, FloorSDK int64
+		ZipHow                                                   string
 	}
+	// Bytes is what each package adds to the function's binary over
+	// floor-libs, and what each ECS action costs (see sizes.go).
+	Bytes      *byteCosts
 	Init       []initLine
 	InitFloor  []initLine
+	InitLibs   []initLine
 	Cold       *coldResult
 	Warm       map[string]sample
 	Mem        map[string]memResult
@@ -174,60 +179,6 @@ type report struct {
 	// version over the cold and warm phases (the peer signs with ACS3).
 	SignedWith map[string]int
 	Errors     map[string]string
-}
-
-type machine struct {
-	NumCPU     int
-	Nproc      string
-	CPUModel   string
-	GoVersion  string
-	NodeVer    string
-	Kernel     string
-	OS         string
-	MemTotalMB int64
-}
-
-func describeMachine() machine {
-	m := machine{NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
-	if out, err := exec.Command("nproc").Output(); err == nil {
-		m.Nproc = strings.TrimSpace(string(out))
-	}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "model name"); ok {
-				m.CPUModel = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-	}
-	if out, err := exec.Command(goTool(), "version").Output(); err == nil {
-		m.GoVersion = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("node", "--version").Output(); err == nil {
-		m.NodeVer = strings.TrimSpace(string(out))
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
-	if n, err := procMemTotal(); err == nil {
-		m.MemTotalMB = n >> 20
-	}
-	return m
-}
-
-func procMemTotal() (int64, error) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, err
-	}
-	var kb int64
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			_, err := fmt.Sscan(strings.TrimSpace(v), &kb)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("no MemTotal")
 }
 
 func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf func(string, ...any)) (*report, error) {
@@ -246,6 +197,7 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 	fnBin := filepath.Join(dir, "fn", "main") // named main: the FC handler, and zipfn names the entry after it
 	frBin := filepath.Join(dir, "floor-runtime")
 	fsBin := filepath.Join(dir, "floor-sdk")
+	flBin := filepath.Join(dir, "floor-libs")
 	logf("building the function and the floors (CGO_ENABLED=0 -trimpath -ldflags='-s -w')")
 	if err := buildStatic(root, fnPkg, fnBin); err != nil {
 		return nil, fmt.Errorf("the function does not build: %w", err)
@@ -256,7 +208,14 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 	if err := buildStatic(root, "./bench/floor-sdk", fsBin); err != nil {
 		return nil, err
 	}
-	rep.Sizes.Function, rep.Sizes.FloorRuntime, rep.Sizes.FloorSDK = fileSize(fnBin), fileSize(frBin), fileSize(fsBin)
+	if err := buildStatic(root, "./bench/floor-libs", flBin); err != nil {
+		return nil, err
+	}
+	rep.Sizes.Function, rep.Sizes.FloorRuntime, rep.Sizes.FloorSDK, rep.Sizes.FloorLibs = fileSize(fnBin), fileSize(frBin), fileSize(fsBin), fileSize(flBin)
+	logf("bytes per package and per ECS action (go tool nm -size on unstripped builds)")
+	if rep.Bytes, err = measureBytes(root, fnPkg, dir); err != nil {
+		rep.Errors["bytes"] = err.Error()
+	}
 	zipPath := filepath.Join(dir, "function.zip")
 	if rep.Sizes.ZipHow, err = zipFunction(root, fnBin, zipPath); err != nil {
 		rep.Errors["zip"] = err.Error()
@@ -266,6 +225,7 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 		rep.Errors["inittrace"] = err.Error()
 	}
 	rep.InitFloor, _ = initTrace(frBin)
+	rep.InitLibs, _ = initTrace(flBin)
 
 	// The Node peer.
 	if cfg.Node {
@@ -295,10 +255,17 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 				}
 				return nil
 			}},
+		{Name: cFloorLibs, Hosted: true, Spec: hostSpec{Name: cFloorLibs, Binary: flBin, Env: env},
+			Check: func(p []byte) error {
+				if !bytes.Contains(p, []byte("hello")) {
+					return fmt.Errorf("answered %.200s", p)
+				}
+				return nil
+			}},
 		{Name: cFunction, Hosted: true, Spec: hostSpec{Name: cFunction, Binary: fnBin, Env: env}, Check: wantStatus("DryRunPassed")},
 	}
 	if fnPkg != "." {
-		contenders[1].Check = nil
+		contenders[2].Check = nil
 	}
 	if rep.Peer != nil {
 		contenders = append(contenders, contender{Name: cPeer, Hosted: true, Spec: hostSpec{Name: cPeer, Binary: rep.Peer.Node, Args: []string{filepath.Join(rep.Peer.Dir, "bootstrap.js")}, Env: env}, Check: wantStatus("DryRunPassed")})
@@ -320,6 +287,18 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 	if rep.Cold, err = measureCold(contenders, floor, cfg.ColdRounds, event, logf); err != nil {
 		return nil, fmt.Errorf("cold start: %w", err)
 	}
+	if cfg.ColdOnly {
+		return rep, nil
+	}
+	// floor-libs answers like floor-runtime once started: it is a cold-start
+	// floor only.
+	var steady []contender
+	for _, c := range contenders {
+		if c.Name != cFloorLibs {
+			steady = append(steady, c)
+		}
+	}
+	contenders = steady
 	logf("warm latency: %d rounds × %d invocations per contender", cfg.WarmRounds, cfg.WarmPerRound)
 	if rep.Warm, err = measureWarm(contenders, floor, cfg.WarmRounds, cfg.WarmPerRound, event, logf); err != nil {
 		return nil, fmt.Errorf("warm latency: %w", err)

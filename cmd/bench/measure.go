@@ -20,6 +20,7 @@ import (
 const (
 	cFunction     = "function"
 	cFloorRuntime = "floor-runtime"
+	cFloorLibs    = "floor-libs"
 	cFloorSDK     = "floor-sdk"
 	cPeer         = "peer-node"
 )
@@ -94,7 +95,7 @@ func (f floorSDK) args(extra ...string) []string {
 }
 
 // once runs the program once: exec → exit, and the call as it timed it.
-func (f floorSDK) once() (total, call, inMain time.Duration, err error) {
+func (f floorSDK) once() (total, call, inMain, cpu time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), invokeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, f.Binary, f.args()...)
@@ -105,16 +106,16 @@ func (f floorSDK) once() (total, call, inMain time.Duration, err error) {
 	err = cmd.Run()
 	total = time.Since(start)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("floor-sdk: %v: %s", err, stderr.String())
+		return 0, 0, 0, 0, fmt.Errorf("floor-sdk: %v: %s", err, stderr.String())
 	}
 	var r struct {
 		Code           string
 		CallNs, MainNs int64
 	}
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil || r.Code != "DryRunOperation" {
-		return 0, 0, 0, fmt.Errorf("floor-sdk answered %q", out.String())
+		return 0, 0, 0, 0, fmt.Errorf("floor-sdk answered %q", out.String())
 	}
-	return total, time.Duration(r.CallNs), time.Duration(r.MainNs), nil
+	return total, time.Duration(r.CallNs), time.Duration(r.MainNs), processCPU(cmd.ProcessState), nil
 }
 
 // floorLoop is floor-sdk -serve: calls in a loop with one client.
@@ -171,78 +172,6 @@ func (l *floorLoop) close() {
 		_ = l.cmd.Process.Kill()
 		<-done
 	}
-}
-
-// ---- cold start ---------------------------------------------------------------
-
-// coldResult holds the cold-start samples per contender.
-type coldResult struct {
-	Samples map[string]sample
-	// FloorSDKCall is the first call as floor-sdk timed it inside main
-	// (client construction + signing + connect + answer).
-	FloorSDKCall sample
-	// FloorSum is, per round, floor-runtime start + floor-sdk exec→exit.
-	FloorSum sample
-}
-
-// measureCold runs every contender once per round, rotating the order, after
-// one discarded round that warms the page cache.
-func measureCold(cs []contender, fs floorSDK, rounds int, event []byte, logf func(string, ...any)) (*coldResult, error) {
-	res := &coldResult{Samples: map[string]sample{}}
-	names := []string{cFloorSDK}
-	for _, c := range cs {
-		names = append(names, c.Name)
-	}
-	byName := map[string]contender{}
-	for _, c := range cs {
-		byName[c.Name] = c
-	}
-	for r := -1; r < rounds; r++ {
-		order := rotate(names, r+1)
-		round := map[string]time.Duration{}
-		for _, name := range order {
-			if name == cFloorSDK {
-				total, call, _, err := fs.once()
-				if err != nil {
-					return nil, err
-				}
-				round[name] = total
-				if r >= 0 {
-					res.FloorSDKCall = append(res.FloorSDKCall, call)
-				}
-				continue
-			}
-			c := byName[name]
-			start := time.Now()
-			h, err := startHost(c.Spec)
-			if err != nil {
-				return nil, fmt.Errorf("%s: starting: %v", name, err)
-			}
-			out, err := invokeOnce(h, event)
-			d := time.Since(start)
-			h.Close()
-			if err != nil {
-				return nil, fmt.Errorf("%s: cold invocation: %v", name, err)
-			}
-			if c.Check != nil {
-				if err := c.Check(out.Payload); err != nil {
-					return nil, fmt.Errorf("%s: %v", name, err)
-				}
-			}
-			round[name] = d
-		}
-		if r < 0 {
-			continue // warm-up round
-		}
-		for n, d := range round {
-			res.Samples[n] = append(res.Samples[n], d)
-		}
-		if fr, ok := round[cFloorRuntime]; ok {
-			res.FloorSum = append(res.FloorSum, fr+round[cFloorSDK])
-		}
-		logf("cold round %d/%d: %s", r+1, rounds, fmtRound(round, names))
-	}
-	return res, nil
 }
 
 func fmtRound(round map[string]time.Duration, names []string) string {

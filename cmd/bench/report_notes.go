@@ -25,8 +25,8 @@ func (rep *report) cause(figure string) string {
 	switch {
 	case strings.HasPrefix(figure, "warm") && rep.Warm != nil:
 		fn, fl, fr := rep.Warm[cFunction].median(), rep.Warm[cFloorSDK].median(), rep.Warm[cFloorRuntime].median()
-		msg := fmt.Sprintf("The function's invocation includes the runtime API round trip that the floor-sdk loop does not: floor-runtime (a hello-world) alone takes %s at p50, %s of the floor-sdk call, so no function measured through the runtime emulator can reach 1.10× of the bare call. Against floor-runtime + floor-sdk (%s) the function is %s; the remaining %s is the function's own work per invocation.",
-			ms(fr), fmtRatio(ratio(fr, fl)), ms(fr+fl), fmtRatio(ratio(fn, fr+fl)), ms(max(0, fn-fr-fl)))
+		msg := fmt.Sprintf("The runtime API round trip (floor-runtime, a hello-world) takes %s at p50 and the bare SDK call %s; the function takes %s more than both together: its own work per invocation and a larger answer to post.",
+			ms(fr), ms(fl), ms(max(0, fn-fr-fl)))
 		if ip := rep.InProcess; ip != nil && ip.RawNs > 0 {
 			var parts []string
 			for _, pt := range ip.Parts {
@@ -38,10 +38,12 @@ func (rep *report) cause(figure string) string {
 				(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
 		}
 		return msg
-	case strings.HasPrefix(figure, "cold start vs") && rep.Cold != nil:
-		ms0, _, _ := initTotals(rep.Init)
-		ms1, _, _ := initTotals(rep.InitFloor)
-		return fmt.Sprintf("Package initialisation of the function takes %.2f ms against floor-runtime's %.2f ms (see Start-up work).", ms0, ms1)
+	case strings.HasPrefix(figure, "cold start") && rep.Cold != nil:
+		c := rep.Cold
+		ms0, by0, _ := initTotals(rep.Init)
+		ms1, by1, _ := initTotals(rep.InitLibs)
+		return fmt.Sprintf("exec → first /next: function %s, floor-libs %s; /next → result: function %s, floor-libs %s + floor-sdk's whole first call %s. Package initialisation: function %.2f ms and %d bytes, floor-libs %.2f ms and %d bytes (see Start-up work); causes and changes: bench/CHANGES.md.",
+			ms(c.ToNext[cFunction].median()), ms(c.ToNext[cFloorLibs].median()), ms(c.NextToResult[cFunction].median()), ms(c.NextToResult[cFloorLibs].median()), ms(c.FloorSDKCall.median()), ms0, by0, ms1, by1)
 	case strings.HasPrefix(figure, "handler CPU"):
 		var parts []string
 		for _, l := range rep.Profile {

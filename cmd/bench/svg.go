@@ -34,6 +34,7 @@ type chartRow struct {
 var contenderColor = map[string]string{
 	cFunction:     "#1f77b4",
 	cFloorRuntime: "#2ca02c",
+	cFloorLibs:    "#17becf",
 	cFloorSDK:     "#9467bd",
 	"floor sum":   "#8c564b",
 	cPeer:         "#d62728",
@@ -44,13 +45,13 @@ func renderSVG(rep *report) []byte {
 	var titles []string
 	if rep.Cold != nil {
 		var rows []chartRow
-		for _, name := range []string{cFunction, cFloorRuntime, cFloorSDK, cPeer} {
-			if s := rep.Cold.Samples[name]; len(s) > 0 {
+		for _, name := range []string{cFunction, cFloorRuntime, cFloorLibs, cFloorSDK, cPeer} {
+			if s := rep.Cold.Wall[name]; len(s) > 0 {
 				rows = append(rows, chartRow{name, s, contenderColor[name]})
 			}
 		}
-		if len(rep.Cold.FloorSum) > 0 {
-			rows = append(rows, chartRow{"floor sum", rep.Cold.FloorSum, contenderColor["floor sum"]})
+		if len(rep.Cold.LibsPlusCall) > 0 {
+			rows = append(rows, chartRow{"floor sum", rep.Cold.LibsPlusCall, contenderColor["floor sum"]})
 		}
 		panels = append(panels, rows)
 		titles = append(titles, fmt.Sprintf("Cold start: exec → first ResetDisks dry-run result (%d rounds)", rep.Config.ColdRounds))
@@ -76,7 +77,7 @@ func renderSVG(rep *report) []byte {
 	for i, rows := range panels {
 		y = drawPanel(&b, titles[i], rows, y)
 	}
-	fmt.Fprintf(&b, `<text x="10" y="%d" fill="#666" font-size="10">dots: samples · box: p25–p75 · bar: median · floor sum: floor-runtime + floor-sdk of the same round · log scale · written by cmd/bench</text>`+"\n", height-8)
+	fmt.Fprintf(&b, `<text x="10" y="%d" fill="#666" font-size="10">dots: samples · box: p25–p75 · bar: median · floor sum: floor-libs + floor-sdk's first call (timed inside its main) of the same round · log scale · written by cmd/bench</text>`+"\n", height-8)
 	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
