@@ -137,7 +137,9 @@ func waitOnce(fnSpec hostSpec, resetDur time.Duration, event []byte) (waitRun, s
 	for _, r := range es.Requests() {
 		switch r.Action {
 		case "ResetDisks", "ResetDisk":
-			if r.Time.After(resetAt) {
+			// The real reset: its dry runs (the preflight before it, the
+			// wait's probes after it) change nothing.
+			if r.Params["DryRun"] != "true" && r.Time.After(resetAt) {
 				resetAt = r.Time
 			}
 		case "DescribeDisks":
