@@ -214,3 +214,15 @@ func TestBenchECSFixture(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScanStrict is the duplicate-key and null check of a two-disk
+// request (the strictjson.go comment quotes it).
+func BenchmarkScanStrict(b *testing.B) {
+	event := benchEvent(2, true)
+	b.ReportAllocs()
+	for b.Loop() {
+		if vs := scanStrict(event); len(vs) != 0 {
+			b.Fatal(vs)
+		}
+	}
+}
