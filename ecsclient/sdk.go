@@ -499,7 +499,7 @@ func (c *Client) DescribeInstances(ctx context.Context, regionID string, instanc
 					locks = append(locks, l.LockReason)
 				}
 				out = append(out, function.Instance{InstanceId: in.InstanceId, RegionId: in.RegionId, Status: in.Status,
-					LockReasons: locks, ExpiredTime: in.ExpiredTime})
+					LockReasons: locks, ExpiredTime: in.ExpiredTime, Network: network(in)})
 			}
 			return resp.NextToken, nil
 		})
@@ -638,6 +638,9 @@ func (c *Client) CreateSnapshot(ctx context.Context, in function.CreateSnapshotI
 	resp, err := call(ctx, c, "CreateSnapshot", in.RegionID, mutating, func() (*ecs.CreateSnapshotRequest, *ecs.CreateSnapshotResponse) {
 		r := ecs.CreateCreateSnapshotRequest()
 		r.RegionId, r.DiskId, r.SnapshotName, r.Description, r.ClientToken = in.RegionID, in.DiskID, in.SnapshotName, in.Description, token
+		if in.RetentionDays > 0 {
+			r.RetentionDays = requests.NewInteger(in.RetentionDays)
+		}
 		if len(in.Tags) > 0 {
 			tags := make([]ecs.CreateSnapshotTag, 0, len(in.Tags))
 			for _, k := range sortedKeys(in.Tags) {

@@ -24,6 +24,10 @@ func (r *run) resolve(ctx context.Context) (*Plan, error) {
 	}
 	r.plan = p
 	switch {
+	case req.UndoRollback != nil:
+		if err := r.resolveUndo(ctx, p); err != nil {
+			return p, err
+		}
 	case len(req.Disk) > 0:
 		if len(req.DiskIds) > 0 {
 			return p, ValidationError([]Violation{{Field: "DiskIds", Rule: "excluded_with", Message: "applies to an instance snapshot (SnapshotGroupId or InstanceId with Latest), not to explicit Disk pairs"}})
