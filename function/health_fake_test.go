@@ -149,3 +149,19 @@ func (benchECS) InvokeCommand(context.Context, InvokeCommandInput) (string, erro
 func (benchECS) DescribeInvocationResults(context.Context, string, string) ([]InvocationResult, error) {
 	return nil, errBenchUnused
 }
+
+func (f refusingECS) DescribeInstanceDisks(context.Context, string, string) ([]Disk, error) {
+	return nil, f.refuse()
+}
+func (f refusingECS) DescribeInstancesFullStatus(context.Context, string, []string) ([]InstanceHealth, error) {
+	return nil, f.refuse()
+}
+func (f refusingECS) DescribeCloudAssistantStatus(context.Context, string, []string) ([]AgentStatus, error) {
+	return nil, f.refuse()
+}
+func (f refusingECS) InvokeCommand(context.Context, InvokeCommandInput) (string, error) {
+	return "", f.refuse()
+}
+func (f refusingECS) DescribeInvocationResults(context.Context, string, string) ([]InvocationResult, error) {
+	return nil, f.refuse()
+}
