@@ -60,7 +60,10 @@ func (f *fakeECS) DescribeInstancesFullStatus(_ context.Context, regionID string
 	f.health.init()
 	var out []InstanceHealth
 	for _, id := range ids {
-		st := f.instanceStatus(id)
+		st := ""
+		if in, ok := f.instances[id]; ok {
+			st = in.Status
+		}
 		h := "NotApplicable"
 		if st == InstanceStatusRunning {
 			h = pick(f.health.status[id], f.health.starts[id]-1, healthOk)
