@@ -19,7 +19,9 @@ func TestValidateHealthFields(t *testing.T) {
 		want []string
 	}{
 		{"InstanceStatus", base(func(r *Request) { r.HealthCheck = &HealthCheck{Type: "InstanceStatus"}; r.OnUnhealthy = "Undo" }), nil},
-		{"HTTP", base(func(r *Request) { r.HealthCheck = &HealthCheck{Type: "HTTP", Port: 8080, Path: "/healthz", ExpectStatus: 204} }), nil},
+		{"HTTP", base(func(r *Request) {
+			r.HealthCheck = &HealthCheck{Type: "HTTP", Port: 8080, Path: "/healthz", ExpectStatus: 204}
+		}), nil},
 		{"unknown type", base(func(r *Request) { r.HealthCheck = &HealthCheck{Type: "Ping"} }), []string{"HealthCheck.Type/oneof"}},
 		{"HTTP without port", base(func(r *Request) { r.HealthCheck = &HealthCheck{Type: "HTTP"} }), []string{"HealthCheck.Port/required_if"}},
 		{"port 0x10000", base(func(r *Request) { r.HealthCheck = &HealthCheck{Type: "HTTP", Port: 65536} }), []string{"HealthCheck.Port/max"}},
