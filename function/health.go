@@ -80,7 +80,7 @@ func (r *run) gateRound(ctx context.Context, ids []string, round int) {
 		gctx, cancel = context.WithCancel(ctx)
 		defer cancel()
 	}
-	g := &gate{r: r, ids: ids, round: round, out: map[string]*HealthOutcome{}, deadlineFirst: deadlineFirst}
+	g := &gate{r: r, ids: ids, round: round, out: map[string]*HealthOutcome{}, deadlineFirst: deadlineFirst, bound: bound}
 	for _, id := range ids {
 		g.out[id] = &HealthOutcome{InstanceId: id, Type: hc.Type, Round: round}
 	}
@@ -127,6 +127,7 @@ type gate struct {
 	out   map[string]*HealthOutcome
 	// deadlineFirst: the invocation deadline ends the check before its bound.
 	deadlineFirst bool
+	bound         time.Duration
 }
 
 // open lists the instances without a verdict yet.
@@ -186,45 +187,57 @@ func (g *gate) command(ctx context.Context) {
 		return
 	}
 	// The agent first: right after a start it may not have reported yet.
+	// It gets a third of the bound, leaving the rest to the command.
+	agentEnd := r.h.now().Add(g.bound / 3)
+	actx, cancel := context.WithDeadline(ctx, agentEnd)
+	defer cancel()
+	agentDeadlineFirst := false
+	if d, ok := ctx.Deadline(); ok && !d.After(agentEnd) {
+		actx, agentDeadlineFirst = ctx, g.deadlineFirst
+	}
 	calls := 0
-	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
+	running := map[string]bool{}
+	pr := r.w.poll(actx, func(ctx context.Context) (bool, error) {
 		calls++
 		as, err := r.ecs.DescribeCloudAssistantStatus(ctx, r.req.RegionId, g.ids)
 		if err != nil {
 			return false, err
 		}
-		running := map[string]bool{}
 		for _, a := range as {
 			running[a.InstanceId] = a.Running
 		}
+		all := true
 		for _, id := range g.ids {
 			if !running[id] {
 				g.out[id].Detail = fmt.Sprintf("the Cloud Assistant agent is not running (%d DescribeCloudAssistantStatus calls)", calls)
-				return false, nil
+				all = false
 			}
 		}
-		return true, nil
+		return all, nil
 	})
-	switch {
-	case pr.err != nil:
+	if pr.err != nil {
 		g.failAll(HealthCheckFailed, FromECS("DescribeCloudAssistantStatus", pr.err).Error())
 		return
-	case !pr.done:
-		if g.deadlineFirst {
-			return // ended by the invocation deadline: Pending
+	}
+	var ready []string
+	for _, id := range g.ids {
+		switch {
+		case running[id]:
+			ready = append(ready, id)
+		case !agentDeadlineFirst:
+			// Not running within its share of the bound (the deadline
+			// coming first leaves it open: Pending).
+			g.out[id].Status = HealthAgentUnavailable
 		}
-		for _, id := range g.ids {
-			if strings.Contains(g.out[id].Detail, "agent is not running") {
-				g.out[id].Status = HealthAgentUnavailable
-			}
-		}
+	}
+	if len(ready) == 0 || ctx.Err() != nil {
 		return
 	}
 	start := r.h.now()
-	in := InvokeCommandInput{RegionID: r.req.RegionId, CommandID: cmd, InstanceIDs: g.ids,
-		ClientToken: "hc-" + guardHash(fmt.Sprintf("%s/%s/%d/%d", r.inv.RequestID, strings.Join(g.ids, ","), g.round, start.UnixNano()))}
+	in := InvokeCommandInput{RegionID: r.req.RegionId, CommandID: cmd, InstanceIDs: ready,
+		ClientToken: "hc-" + guardHash(fmt.Sprintf("%s/%s/%d/%d", r.inv.RequestID, strings.Join(ready, ","), g.round, start.UnixNano()))}
 	invokeID, err := r.ecs.InvokeCommand(ctx, in)
-	if fe := r.timed("InvokeCommand", strings.Join(g.ids, ","), start, err, cmd+" → "+invokeID); fe != nil {
+	if fe := r.timed("InvokeCommand", strings.Join(ready, ","), start, err, cmd+" → "+invokeID); fe != nil {
 		g.failAll(HealthCheckFailed, fe.Error())
 		return
 	}

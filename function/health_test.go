@@ -215,3 +215,28 @@ func TestIdentityChanges(t *testing.T) {
 		})
 	}
 }
+
+// One instance's missing agent does not keep the command from the others.
+func TestCommandGateAgentDownOnOne(t *testing.T) {
+	f := newFakeECS().addInstance("i-run0", InstanceStatusRunning, "d-runsys").addInstance("i-run1", InstanceStatusRunning, "d-run1sys")
+	f.health.agentDown = map[string]bool{"i-run1": true}
+	clock := newFakeClock()
+	h := rollbackHandler(clock)
+	h.Config.HealthCommandID = "c-health0001"
+	req := &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys", "d-run1sys"), StopInstance: true, StartInstance: true, HealthCheck: &HealthCheck{Type: "Command", TimeoutSeconds: 60}}
+	_, err := h.Rollback(rollbackCtx(t, clock), f, Invocation{RequestID: "fc-req-1"}, req)
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Code != ErrHealthCheckUnavailable {
+		t.Fatalf("error %v, want %s", err, ErrHealthCheckUnavailable)
+	}
+	got := map[string]string{}
+	for _, o := range fe.Result.Health {
+		got[o.InstanceId] = o.Status
+	}
+	if want := map[string]string{"i-run0": HealthHealthy, "i-run1": HealthAgentUnavailable}; got["i-run0"] != want["i-run0"] || got["i-run1"] != want["i-run1"] {
+		t.Errorf("verdicts %v, want %v", got, want)
+	}
+	if c, ok := f.lastCall("InvokeCommand"); !ok || c.Target != "i-run0" {
+		t.Errorf("InvokeCommand %+v, want on i-run0 only", c)
+	}
+}
