@@ -110,8 +110,8 @@ func isHTTPPath(s string) bool {
 var ruleMessages = map[string]string{
 	"required":             "is required",
 	"required_without_all": "is required unless SnapshotGroupId, InstanceId or UndoRollback is given",
-	"required_if":          "is required when %s",
-	"required_with":        "is required with %s",
+	"required_if":          "must be given (true, for a flag) when %s",
+	"required_with":        "must be given (true, for a flag) with %s",
 	"excluded_unless":      "is only allowed when %s",
 	"httppath":             "must be a path: / then at most 255 letters, digits and -._~/!$&'()*+,;=:@ (no percent-escape, query, no fragment, no .. segment)",
 	"excluded_with":        "cannot be combined with %s",
