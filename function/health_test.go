@@ -240,3 +240,48 @@ func TestCommandGateAgentDownOnOne(t *testing.T) {
 		t.Errorf("InvokeCommand %+v, want on i-run0 only", c)
 	}
 }
+
+func TestResolveUndo(t *testing.T) {
+	backup := func(f *fakeECS, disk, snap, of, key, at string) {
+		f.tags[disk] = map[string]string{tagBackup: snap, tagKey: key, tagAt: at}
+		if snap != "" && of != "" {
+			f.snapshots[snap] = &Snapshot{SnapshotId: snap, SourceDiskId: of, Status: SnapshotStatusAccomplished, Tags: map[string]string{tagBackupOf: of}}
+		}
+	}
+	tests := []struct {
+		name      string
+		setup     func(f *fakeECS)
+		wantCode  string
+		wantPairs []DiskPair
+	}{
+		{"no backup recorded", func(*fakeECS) {}, ErrNothingToUndo, nil},
+		{"the last rollback's backups", func(f *fakeECS) {
+			backup(f, "d-runsys", "s-bk1", "d-runsys", "k2", "200")
+			backup(f, "d-rundata", "s-bk0", "d-rundata", "k1", "100") // an older rollback's
+		}, "", []DiskPair{{DiskId: "d-runsys", SnapshotId: "s-bk1"}}},
+		{"backup released", func(f *fakeECS) { backup(f, "d-runsys", "s-gone", "", "k1", "100") }, ErrNothingToUndo, nil},
+		{"not this disk's backup", func(f *fakeECS) { backup(f, "d-runsys", "s-other", "d-rundata", "k1", "100") }, ErrNothingToUndo, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := stopStartFleet()
+			tt.setup(f)
+			req := &Request{RegionId: fakeRegion, UndoRollback: &UndoRollback{InstanceId: "i-run0"}, DryRun: true, StopInstance: true, StartInstance: true}
+			res, err := runRollback(t, f, req)
+			code := ""
+			var fe *Error
+			if errors.As(err, &fe) {
+				code, res = fe.Code, fe.Result
+			}
+			if code != tt.wantCode {
+				t.Fatalf("code %q, want %q (%v)", code, tt.wantCode, err)
+			}
+			if tt.wantCode == "" && !slices.Equal(res.Plan.Pairs, tt.wantPairs) {
+				t.Errorf("pairs %+v, want %+v", res.Plan.Pairs, tt.wantPairs)
+			}
+			if n := f.count("ResetDisks") + f.count("ResetDisk"); tt.wantCode != "" && n > 0 {
+				t.Errorf("%d reset calls after a refusal", n)
+			}
+		})
+	}
+}
