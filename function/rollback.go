@@ -74,7 +74,10 @@ type phase struct {
 	// idle, when set, reports that the phase has nothing to do: then the
 	// deadline having passed is no failure of it.
 	idle func() bool
-	do   func(ctx context.Context) error
+	// atDeadline: the phase runs even once the deadline has passed, to
+	// report what it could not do (the gate: Pending, never healthy).
+	atDeadline bool
+	do         func(ctx context.Context) error
 }
 
 // Rollback carries out a request with one invocation's ECS client:
@@ -111,7 +114,7 @@ func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Re
 		if p.idle != nil && p.idle() {
 			continue
 		}
-		if pctx.Err() != nil {
+		if pctx.Err() != nil && !p.atDeadline {
 			r.failure = r.deadlineBefore(p.name)
 			break
 		}
@@ -148,8 +151,8 @@ func (r *run) phases() []phase {
 		phase{name: "wait", needsReserve: true, idle: func() bool { return !r.waitNeeded() }, do: r.waitPhase},
 		phase{name: "start", idle: func() bool { return len(r.instancesToStart()) == 0 }, do: r.startPhase},
 		phase{name: "identity", idle: func() bool { return len(r.gateTargets()) == 0 }, do: r.identityPhase},
-		phase{name: "gate", idle: func() bool { return r.req.HealthCheck == nil || len(r.gateTargets()) == 0 }, do: r.gatePhase},
-		phase{name: "undo", idle: func() bool { return !r.undoWanted() }, do: r.undoPhase},
+		phase{name: "gate", atDeadline: true, idle: func() bool { return r.req.HealthCheck == nil || len(r.gateTargets()) == 0 }, do: r.gatePhase},
+		phase{name: "undo", atDeadline: true, idle: func() bool { return !r.undoWanted() }, do: r.undoPhase},
 	)
 }
 

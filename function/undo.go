@@ -69,6 +69,10 @@ func (r *run) undoPhase(ctx context.Context) error {
 		u.err = Errorf(ErrUndoFailed, "no backup of a reset disk of %s to go back to", strings.Join(ids, ", "))
 		return nil
 	}
+	if ctx.Err() != nil {
+		u.err = &Error{Code: ErrDeadlineExceeded, Message: "the invocation deadline came before the undo started: nothing was stopped or reset again", cause: errDeadline}
+		return nil
+	}
 	wctx, cancel := withStartReserve(ctx)
 	defer cancel()
 	if fe := r.stopAgain(wctx, ids); fe != nil {
