@@ -106,6 +106,7 @@ func TestServerlessDevs(t *testing.T) {
 	wantEnv := map[string]string{
 		"ECS_NETWORK": "public", "ALLOWED_DISK_TAG": "rollback=allowed", "ROLLBACK_COOLDOWN": "30m",
 		"FAIL_ON_PARTIAL": "false", "ALARM_ROLLBACK": "false", "RESET_MODE": "auto", "LOG_LEVEL": "info",
+		"BACKUP_RETENTION_DAYS": "7", "HEALTH_HTTP_ADDRESS": "private",
 	}
 	for k, want := range wantEnv {
 		v, ok := env[k]
@@ -205,10 +206,13 @@ var (
 		"ecs:StopInstance":   {"instance"},
 		"ecs:StartInstance":  {"instance"},
 		"ecs:CreateSnapshot": {"disk", "snapshot"},
-		"ecs:TagResources":   {"disk", "snapshot", "instance"}, // instance: the stopped-by record
+		"ecs:TagResources":   {"disk", "snapshot", "instance"}, // instance: the stopped-by tag
+		// The health gate runs one registered command, never any other.
+		"ecs:InvokeCommand": {"instance", "command"},
 	}
 	// read-only list/describe actions: ECS authorises them on all resources.
-	readActions = []string{"ecs:DescribeDisks", "ecs:DescribeInstances", "ecs:DescribeSnapshots", "ecs:DescribeSnapshotGroups", "ecs:ListTagResources"}
+	readActions = []string{"ecs:DescribeDisks", "ecs:DescribeInstances", "ecs:DescribeSnapshots", "ecs:DescribeSnapshotGroups", "ecs:ListTagResources",
+		"ecs:DescribeInstancesFullStatus", "ecs:DescribeCloudAssistantStatus", "ecs:DescribeInvocationResults"}
 )
 
 type policy struct {
@@ -282,6 +286,13 @@ func TestRAMPolicy(t *testing.T) {
 				}
 			} else {
 				t.Errorf("statement %d: action %q is not one the function needs", i, a)
+			}
+			if a == "ecs:InvokeCommand" {
+				for _, r := range st.Resource {
+					if k, _ := ecsARNKind(r); k == "command" && strings.HasSuffix(r, "/*") {
+						t.Errorf("statement %d: InvokeCommand on every command (%s): grant the one HEALTH_COMMAND_ID names", i, r)
+					}
+				}
 			}
 			// A statement mixing a read action with "*" must not also hold a mutating one.
 			if slices.Contains(st.Resource, "*") && scopedActions[a] != nil {

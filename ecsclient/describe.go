@@ -144,7 +144,7 @@ func (c *Client) DescribeInstances(ctx context.Context, regionID string, instanc
 					locks = append(locks, l.LockReason)
 				}
 				out = append(out, function.Instance{InstanceId: in.InstanceId, RegionId: in.RegionId, Status: in.Status,
-					LockReasons: locks, ExpiredTime: in.ExpiredTime})
+					LockReasons: locks, ExpiredTime: in.ExpiredTime, Network: network(in)})
 			}
 			return resp.NextToken, nil
 		})

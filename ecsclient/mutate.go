@@ -120,6 +120,9 @@ func (c *Client) CreateSnapshot(ctx context.Context, in function.CreateSnapshotI
 	resp, err := call(ctx, c, "CreateSnapshot", in.RegionID, mutating, func() (*ecs.CreateSnapshotRequest, *ecs.CreateSnapshotResponse) {
 		r := ecs.CreateCreateSnapshotRequest()
 		r.RegionId, r.DiskId, r.SnapshotName, r.Description, r.ClientToken = in.RegionID, in.DiskID, in.SnapshotName, in.Description, token
+		if in.RetentionDays > 0 {
+			r.RetentionDays = requests.NewInteger(in.RetentionDays)
+		}
 		if len(in.Tags) > 0 {
 			tags := make([]ecs.CreateSnapshotTag, 0, len(in.Tags))
 			for _, k := range sortedKeys(in.Tags) {

@@ -55,7 +55,7 @@ var ErrUnrecognized = errors.New("events: unrecognized event")
 var RequestKeys = []string{
 	"RegionId", "DryRun", "Disk", "SnapshotGroupId", "DiskIds", "InstanceId", "Latest",
 	"StopInstance", "StartInstance", "Wait", "BackupBeforeReset", "ResetMode", "FailOnPartial",
-	"IdempotencyKey",
+	"IdempotencyKey", "HealthCheck", "OnUnhealthy", "UndoRollback",
 }
 
 var requestKeySet = func() map[string]bool {

@@ -39,7 +39,8 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 			// The same rollback (idempotency key) and disk give the same
 			// token, so a retried invocation gets its first backup back
 			// instead of a second snapshot (CreateSnapshot ClientToken).
-			ClientToken: "rb-" + guardHash(r.claim.keyHash+"/"+p.DiskId),
+			ClientToken:   "rb-" + guardHash(r.claim.keyHash+"/"+p.DiskId),
+			RetentionDays: r.h.Config.BackupRetentionDays,
 		}
 		id, err := r.ecs.CreateSnapshot(ctx, in)
 		if err != nil && actedMaybe(err) && ctx.Err() == nil {

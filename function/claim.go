@@ -71,6 +71,8 @@ type claim struct {
 	duplicates []DiskPair // already reset for this key
 	busy       []DiskPair // being reset by a live invocation with this key
 	log        []any
+	// backupTagged: disks whose tags named a backup when claimed (undo.go).
+	backupTagged map[string]bool
 }
 
 // claim applies the cooldown and idempotency before a reset. It refuses the
@@ -109,6 +111,12 @@ func (h *Handler) claim(ctx context.Context, ecs ECS, inv Invocation, plan *Plan
 		until = now.Add(gs.StaleAfter)
 	}
 	c.value = fmt.Sprintf("%s:%s:%d:%d", c.keyHash, nonce, now.Unix(), until.Unix())
+	c.backupTagged = map[string]bool{}
+	for id, t := range tags {
+		if t[tagBackup] != "" {
+			c.backupTagged[id] = true
+		}
+	}
 
 	var cands []string
 	dup, busy := map[string]bool{}, map[string]bool{}

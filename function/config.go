@@ -34,12 +34,21 @@ type Config struct {
 	// re-reading the disk tags (docs/idempotency.md). Default 1s; shorter
 	// only where ECS answers fast, such as the local emulator.
 	ClaimSettle time.Duration
+	// HealthCommandID (HEALTH_COMMAND_ID): the Cloud Assistant command
+	// (c-…) a HealthCheck of Type Command runs; the request never names one.
+	HealthCommandID string
+	// HealthHTTPAddress (HEALTH_HTTP_ADDRESS): private (default) or public,
+	// the address of the instance an HTTP HealthCheck connects to.
+	HealthHTTPAddress string
+	// BackupRetentionDays (BACKUP_RETENTION_DAYS, default 7; 0 keeps them):
+	// RetentionDays of the backups BackupBeforeReset takes.
+	BackupRetentionDays int
 }
 
 // ConfigFromEnv reads Config; a malformed value is an error naming the
 // variable, so a misconfigured function fails loudly at start.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{ResetMode: "auto", LogLevel: "info", AlarmStopStart: true}
+	c := Config{ResetMode: "auto", LogLevel: "info", AlarmStopStart: true, HealthHTTPAddress: "private", BackupRetentionDays: 7}
 	var errs []string
 	if v := strings.TrimSpace(getenv("ALLOWED_DISK_TAG")); v != "" {
 		k, val, ok := strings.Cut(v, "=")
@@ -89,6 +98,25 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		default:
 			errs = append(errs, "LOG_LEVEL must be debug, info, warn or error")
 		}
+	}
+	if v := strings.TrimSpace(getenv("HEALTH_COMMAND_ID")); v != "" {
+		if !prefixedID("c-")(v) {
+			errs = append(errs, "HEALTH_COMMAND_ID must be a Cloud Assistant command id such as c-hz0jdfwcsr****")
+		}
+		c.HealthCommandID = v
+	}
+	if v := strings.TrimSpace(getenv("HEALTH_HTTP_ADDRESS")); v != "" {
+		if v != "private" && v != "public" {
+			errs = append(errs, "HEALTH_HTTP_ADDRESS must be private or public")
+		}
+		c.HealthHTTPAddress = v
+	}
+	if v := strings.TrimSpace(getenv("BACKUP_RETENTION_DAYS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65536 {
+			errs = append(errs, "BACKUP_RETENTION_DAYS must be 0 (keep) or 1 to 65536")
+		}
+		c.BackupRetentionDays = n
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

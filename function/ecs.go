@@ -32,6 +32,13 @@ type ECS interface {
 	CreateSnapshot(ctx context.Context, in CreateSnapshotInput) (snapshotID string, err error)
 	TagResources(ctx context.Context, regionID, resourceType string, resourceIDs []string, tags map[string]string) error
 	ListTagResources(ctx context.Context, regionID, resourceType string, resourceIDs []string) ([]ResourceTag, error)
+
+	// The health gate and undo (health.go, undo.go; types in ecs_health.go).
+	DescribeInstanceDisks(ctx context.Context, regionID, instanceID string) ([]Disk, error)
+	DescribeInstancesFullStatus(ctx context.Context, regionID string, instanceIDs []string) ([]InstanceHealth, error)
+	DescribeCloudAssistantStatus(ctx context.Context, regionID string, instanceIDs []string) ([]AgentStatus, error)
+	InvokeCommand(ctx context.Context, in InvokeCommandInput) (invokeID string, err error)
+	DescribeInvocationResults(ctx context.Context, regionID, invokeID string) ([]InvocationResult, error)
 }
 
 // Connector makes an ECS client for one invocation. The client is bound to
@@ -165,6 +172,8 @@ type Instance struct {
 	Status      string // Running, Stopped, Starting, Stopping, Pending
 	LockReasons []string
 	ExpiredTime string
+	// Network is the instance's addresses and network placement (identity.go).
+	Network Network
 }
 
 // Instance statuses from DescribeInstances.
@@ -248,6 +257,9 @@ type CreateSnapshotInput struct {
 	// snapshot ID, one snapshot): at most 64 ASCII characters. Empty: the
 	// adapter makes one per call.
 	ClientToken string
+	// RetentionDays (1 to 65536) has ECS release the snapshot after that
+	// many days; 0 keeps it until deleted.
+	RetentionDays int
 }
 
 // ResourceTag is one tag of one resource, as ListTagResources lists them.

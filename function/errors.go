@@ -63,6 +63,25 @@ const (
 	// ErrClaimTimedOut: ECS answered the claim's tag calls too slowly to
 	// rule out a concurrent rollback; nothing was reset; try again.
 	ErrClaimTimedOut = "ClaimTimedOut"
+	// ErrUnhealthy: the rollback was done, the instances run again, and the
+	// health gate (HealthCheck) found one unhealthy; OnUnhealthy Report.
+	ErrUnhealthy = "Unhealthy"
+	// ErrUndoneAfterUnhealthy: the gate failed, OnUnhealthy Undo reset the
+	// disks to the backups the rollback took and the gate passed again.
+	ErrUndoneAfterUnhealthy = "UndoneAfterUnhealthy"
+	// ErrUndoFailed: the gate failed and the undo did not end healthy
+	// (a step failed, or the gate failed again); Result.Undo says which.
+	ErrUndoFailed = "UndoFailed"
+	// ErrHealthCheckPending: the gate had not concluded when the invocation
+	// deadline came; nothing is assumed healthy.
+	ErrHealthCheckPending = "HealthCheckPending"
+	// ErrHealthCheckUnavailable: the gate could not check (the Cloud
+	// Assistant agent is missing or stopped, HEALTH_COMMAND_ID unset or
+	// unknown, no address to connect to, the status API failing).
+	ErrHealthCheckUnavailable = "HealthCheckUnavailable"
+	// ErrNothingToUndo: UndoRollback found no backup recorded for the
+	// instance's disks (its last rollback took none, or was undone).
+	ErrNothingToUndo = "NothingToUndo"
 	// ErrInternal: a bug or misconfiguration in the function; the message
 	// says what. (Distinct from ECS's own "InternalError", a 5xx from ECS.)
 	ErrInternal = "FunctionInternalError"
@@ -76,7 +95,8 @@ var ThrottlingCodes = []string{"Throttling", "Throttling.User", "Throttling.Api"
 func FunctionErrorTypes() []string {
 	return []string{ErrValidationFailed, ErrPartialFailure, ErrECSUnreachable, ErrDeadlineExceeded,
 		ErrCredentialsMissing, ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrBackupFailed, ErrInternal,
-		ErrPlanRefused, ErrOutcomeUnknown, ErrInstanceNotRestarted, ErrBatchIncomplete, ErrRollbackInProgress, ErrGuardRecordLost, ErrClaimTimedOut}
+		ErrPlanRefused, ErrOutcomeUnknown, ErrInstanceNotRestarted, ErrBatchIncomplete, ErrRollbackInProgress, ErrGuardRecordLost, ErrClaimTimedOut,
+		ErrUnhealthy, ErrUndoneAfterUnhealthy, ErrUndoFailed, ErrHealthCheckPending, ErrHealthCheckUnavailable, ErrNothingToUndo}
 }
 
 // Violation is one broken rule of a request.

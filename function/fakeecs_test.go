@@ -43,6 +43,8 @@ type fakeECS struct {
 	inFlight, maxInFlight int
 	// resetDelay, when set, is slept inside each reset call (by first disk).
 	resetDelay func(firstDisk string) time.Duration
+	// health scripts the gate's APIs (health_fake_test.go).
+	health fakeHealth
 }
 
 var _ ECS = (*fakeECS)(nil)
@@ -511,7 +513,14 @@ func (f *fakeECS) StartInstance(_ context.Context, regionID, instanceID string, 
 		return apiErr(codeIncorrectInstanceStatus, 403)
 	case dryRun:
 		return dryRunOK(f.nextRequestID())
+	case f.health.noStock[instanceID] != 0:
+		if f.health.noStock[instanceID] > 0 {
+			f.health.noStock[instanceID]--
+		}
+		return apiErr("OperationDenied.NoStock", 403)
 	}
+	f.health.init()
+	f.health.starts[instanceID]++
 	for _, d := range f.disks {
 		if d.InstanceId == instanceID && d.Status == DiskStatusReIniting {
 			return apiErr("IncorrectInstanceStatus.DiskReIniting", 403) // the fake's own: a start too early

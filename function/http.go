@@ -41,8 +41,12 @@ func httpStatus(e *Error) int {
 		return http.StatusUnsupportedMediaType
 	case codePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrPlanRefused, ErrRollbackInProgress, ErrGuardRecordLost:
+	case ErrDiskNotAllowed, ErrCooldownActive, ErrSnapshotGroupNotReady, ErrPlanRefused, ErrRollbackInProgress, ErrGuardRecordLost, ErrNothingToUndo:
 		return http.StatusConflict
+	case ErrUnhealthy, ErrUndoneAfterUnhealthy, ErrUndoFailed, ErrHealthCheckUnavailable:
+		return http.StatusBadGateway
+	case ErrHealthCheckPending:
+		return http.StatusGatewayTimeout
 	case ErrPartialFailure:
 		return http.StatusMultiStatus
 	case ErrClaimTimedOut:

@@ -62,8 +62,10 @@ func (r *run) planInstances(ctx context.Context, p *Plan) error {
 		return fe
 	}
 	r.instStatus = make(map[string]string, len(insts))
+	r.netBefore = make(map[string]Network, len(insts))
 	for _, in := range insts {
 		r.instStatus[in.InstanceId] = in.Status
+		r.netBefore[in.InstanceId] = in.Network
 	}
 	stop, startAfter := r.req.StopInstance, r.req.StartInstance
 	for _, id := range instIDs {
@@ -299,6 +301,10 @@ func (r *run) startAndConfirm(ctx context.Context, ids []string) {
 			r.timed("StartInstance", id, start, err, "")
 			start = r.h.now()
 			err = r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+		}
+		if isNoStock(err) {
+			err = r.startDespiteNoStock(ctx, id, start, err)
+			start = r.h.now()
 		}
 		var ae *APIError
 		switch {

@@ -25,6 +25,10 @@ func (r *run) resolve(ctx context.Context) (*Plan, error) {
 	// The request is valid (Rollback validated it): the rules between its
 	// fields hold; what is left here needs ECS.
 	switch {
+	case req.UndoRollback != nil:
+		if err := r.resolveUndo(ctx, p); err != nil {
+			return p, err
+		}
 	case len(req.Disk) > 0:
 		p.Pairs = req.Disk
 	default:

@@ -27,7 +27,7 @@ const (
 type Request struct {
 	RegionId string     `json:"RegionId" validate:"required,regionid"`
 	DryRun   bool       `json:"DryRun"`
-	Disk     []DiskPair `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupId InstanceId,omitempty,min=1,max=100,dive"`
+	Disk     []DiskPair `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupId InstanceId UndoRollback,omitempty,min=1,max=100,dive"`
 
 	// SnapshotGroupId rolls back to an instance snapshot (ssg-…) instead of
 	// explicit pairs; DiskIds optionally limits it to some of its disks.
@@ -42,11 +42,11 @@ type Request struct {
 	// StopInstance stops each affected Running instance first (KeepCharging);
 	// StartInstance starts it again once its disks are back.
 	StopInstance  bool `json:"StopInstance,omitempty"`
-	StartInstance bool `json:"StartInstance,omitempty"`
+	StartInstance bool `json:"StartInstance,omitempty" validate:"required_with=HealthCheck"`
 	// Wait polls until every reset disk has left ReIniting.
 	Wait bool `json:"Wait,omitempty"`
 	// BackupBeforeReset snapshots each disk's current state first.
-	BackupBeforeReset bool `json:"BackupBeforeReset,omitempty"`
+	BackupBeforeReset bool `json:"BackupBeforeReset,omitempty" validate:"required_if=OnUnhealthy Undo"`
 	// ResetMode picks ResetDisks or per-disk ResetDisk: auto (fall back when
 	// ResetDisks is unavailable), never (no fallback), always (ResetDisk only).
 	ResetMode string `json:"ResetMode,omitempty" validate:"omitempty,oneof=auto never always"`
@@ -56,6 +56,16 @@ type Request struct {
 	// it from the event id, timer name+time or the Idempotency-Key header.
 	IdempotencyKey string `json:"IdempotencyKey,omitempty" validate:"omitempty,max=128,idempotencykey"`
 
+	// HealthCheck gates the rollback on the restarted instance's health
+	// (health.go); it needs StartInstance.
+	HealthCheck *HealthCheck `json:"HealthCheck,omitempty"`
+	// OnUnhealthy: Report (default) only reports a failed gate; Undo resets
+	// the disks to the backups this rollback took (needs BackupBeforeReset).
+	OnUnhealthy string `json:"OnUnhealthy,omitempty" validate:"omitempty,oneof=Report Undo,excluded_without=HealthCheck"`
+	// UndoRollback resets the disks of the instance's last rollback to the
+	// backups it took (undo.go), instead of Disk or an instance snapshot.
+	UndoRollback *UndoRollback `json:"UndoRollback,omitempty" validate:"excluded_with=Disk SnapshotGroupId InstanceId DiskIds"`
+
 	// keyOrigin says who chose IdempotencyKey: a trigger ("eb", "timer",
 	// "cms") or the caller (""). Keys of different origins never match.
 	keyOrigin string
@@ -63,6 +73,10 @@ type Request struct {
 
 // requestFields maps every accepted JSON key to its canonical name.
 var requestFields, pairFields = fieldAliases(Request{}), fieldAliases(DiskPair{})
+
+// objectFields are the request's object fields and their accepted keys:
+// their unknown keys are refused as the top level's are.
+var objectFields = map[string]map[string]string{"HealthCheck": fieldAliases(HealthCheck{}), "UndoRollback": fieldAliases(UndoRollback{})}
 
 // fieldAliases lists a struct's JSON names and their lowerCamel spellings.
 func fieldAliases(v any) map[string]string {
@@ -111,6 +125,21 @@ func DecodeRequest(data []byte) (*Request, error) {
 			}
 			canon["Disk"], _ = json.Marshal(fixed)
 		}
+	}
+	for name, aliases := range objectFields {
+		raw, ok := canon[name]
+		if !ok {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+			vs = append(vs, Violation{Field: name, Rule: "type", Message: "must be an object"})
+			delete(canon, name)
+			continue
+		}
+		c, more := canonicalise(obj, aliases, name+".")
+		vs = append(vs, more...)
+		canon[name], _ = json.Marshal(c)
 	}
 	var req Request
 	if len(vs) == 0 {

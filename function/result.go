@@ -19,6 +19,14 @@ type Result struct {
 	Disks []DiskOutcome `json:"Disks,omitempty"`
 	// Backups are the snapshots BackupBeforeReset took, by disk.
 	Backups []Backup `json:"Backups,omitempty"`
+	// Health is each gate check's verdict, by instance and round (1 after
+	// the rollback, 2 after an undo).
+	Health []HealthOutcome `json:"Health,omitempty"`
+	// Undo says what the undo after an unhealthy gate did.
+	Undo *UndoOutcome `json:"Undo,omitempty"`
+	// Warnings are differences found that did not fail the rollback, such
+	// as an instance's public IP changed by the stop and start.
+	Warnings []string `json:"Warnings,omitempty"`
 	// Version is the build of the function that produced this result.
 	Version string `json:"Version,omitempty"`
 }
@@ -49,6 +57,20 @@ const (
 	StatusDuplicate       = "Duplicate"
 	// StatusOutcomeUnknown: some disk may or may not have been reset.
 	StatusOutcomeUnknown = ErrOutcomeUnknown
+	// StatusUnhealthy: the rollback was done and the health gate failed
+	// (OnUnhealthy Report).
+	StatusUnhealthy = ErrUnhealthy
+	// StatusUndoneAfterUnhealthy: the gate failed, the disks were reset to
+	// the backups this rollback took and the instance passed the gate again.
+	StatusUndoneAfterUnhealthy = ErrUndoneAfterUnhealthy
+	// StatusUndoFailed: the gate failed and the undo did not bring the
+	// instance back healthy (see Result.Undo).
+	StatusUndoFailed = ErrUndoFailed
+	// StatusHealthCheckPending: the gate had not concluded at the deadline.
+	StatusHealthCheckPending = ErrHealthCheckPending
+	// StatusHealthCheckUnavailable: the gate could not run (agent missing,
+	// no command configured, no address).
+	StatusHealthCheckUnavailable = ErrHealthCheckUnavailable
 	// StatusRefused: nothing was done (a real run failing its checks, or an
 	// alarm while ALARM_ROLLBACK is off).
 	StatusRefused = "Refused"
@@ -70,6 +92,8 @@ type Plan struct {
 	Backups          []string   `json:"Backups,omitempty"` // disk ids to snapshot first
 	ResetAPI         string     `json:"ResetAPI"`          // ResetDisks or ResetDisk
 	IdempotencyKey   string     `json:"IdempotencyKey,omitempty"`
+	// UndoOf is the key hash of the rollback an UndoRollback goes back from.
+	UndoOf string `json:"UndoOf,omitempty"`
 	// keyOrigin namespaces IdempotencyKey (see guardKey).
 	keyOrigin string
 }
@@ -126,4 +150,27 @@ func summarise(set OperationProgressSet, dryRun bool) Summary {
 		s.Status = StatusPartiallyFailed
 	}
 	return s
+}
+
+// HealthOutcome is one instance's verdict of one gate round.
+type HealthOutcome struct {
+	InstanceId string `json:"InstanceId"`
+	Type       string `json:"Type"`
+	Round      int    `json:"Round"`
+	// Status: Healthy, Unhealthy, Pending (deadline), AgentUnavailable, CheckFailed.
+	Status     string `json:"Status"`
+	Detail     string `json:"Detail,omitempty"`
+	ExitCode   *int64 `json:"ExitCode,omitempty"`   // Command
+	Output     string `json:"Output,omitempty"`     // Command, truncated
+	HTTPStatus int    `json:"HTTPStatus,omitempty"` // HTTP
+}
+
+// UndoOutcome is what the undo after an unhealthy gate did.
+type UndoOutcome struct {
+	// Status: Undone (disks reset to the backups), Failed, or Skipped.
+	Status    string   `json:"Status"`
+	Instances []string `json:"Instances"`
+	// Snapshots are the backups the disks were reset to.
+	Snapshots []Backup `json:"Snapshots"`
+	Message   string   `json:"Message,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -49,6 +50,11 @@ type run struct {
 	recordLost    bool             // the claim's record could not be written
 	startReached  bool             // the start phase ran
 	answerPre     *preflightResult // a dry run's verdict
+
+	netBefore  map[string]Network // instance → network when planned (identity.go)
+	netAfter   map[string]Network // instance → network after the start
+	startCause map[string]string  // instance → why StartInstance kept refusing (no stock)
+	undo       *undoState         // the undo after an unhealthy gate (undo.go)
 }
 
 // compensation undoes, or finishes, what a phase changed in the world. They
@@ -68,7 +74,10 @@ type phase struct {
 	// idle, when set, reports that the phase has nothing to do: then the
 	// deadline having passed is no failure of it.
 	idle func() bool
-	do   func(ctx context.Context) error
+	// atDeadline: the phase runs even once the deadline has passed, to
+	// report what it could not do (the gate: Pending, never healthy).
+	atDeadline bool
+	do         func(ctx context.Context) error
 }
 
 // Rollback carries out a request with one invocation's ECS client:
@@ -108,7 +117,7 @@ func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Re
 		if p.idle != nil && p.idle() {
 			continue
 		}
-		if pctx.Err() != nil {
+		if pctx.Err() != nil && !p.atDeadline {
 			r.failure = r.deadlineBefore(p.name)
 			break
 		}
@@ -140,6 +149,9 @@ func (r *run) phases() []phase {
 		phase{name: "reset", needsReserve: true, idle: func() bool { return len(r.toReset) == 0 }, do: r.resetPhase},
 		phase{name: "wait", needsReserve: true, idle: func() bool { return !r.waitNeeded() }, do: r.waitPhase},
 		phase{name: "start", idle: func() bool { return len(r.instancesToStart()) == 0 }, do: r.startPhase},
+		phase{name: "identity", idle: func() bool { return len(r.gateTargets()) == 0 }, do: r.identityPhase},
+		phase{name: "gate", atDeadline: true, idle: func() bool { return r.req.HealthCheck == nil || len(r.gateTargets()) == 0 }, do: r.gatePhase},
+		phase{name: "undo", atDeadline: true, idle: func() bool { return !r.undoWanted() }, do: r.undoPhase},
 	)
 }
 
@@ -227,6 +239,16 @@ func (r *run) record(ctx context.Context) {
 		return
 	}
 	r.step(Step{Name: "RecordOutcome", Target: strings.Join(sortedKeys(r.claim.won), ","), Outcome: StatusSucceeded, DurationMs: r.h.since(start)})
+	var done []string
+	for id, st := range outcome {
+		if st == stateDone {
+			done = append(done, id)
+		}
+	}
+	if len(done) > 0 {
+		slices.Sort(done)
+		r.recordBackups(ctx, done)
+	}
 }
 
 func (r *run) keyDescription() string {
@@ -344,7 +366,7 @@ func (r *run) answer(ctx context.Context) (*Result, error) {
 	var fe *Error
 	switch {
 	case len(notRestarted) > 0:
-		fe = &Error{Code: ErrInstanceNotRestarted, Message: "not running again after the rollback stopped them: " + strings.Join(notRestarted, ", ") +
+		fe = &Error{Code: ErrInstanceNotRestarted, Message: "not running again after the rollback stopped them: " + r.describeNotRestarted(notRestarted) +
 			"; the tag " + tagStoppedBy + " on each marks it, so a retry or the next rollback of it starts it; or start it by hand"}
 		if r.failure != nil {
 			fe.Message = r.failure.Error() + "; " + fe.Message
@@ -376,6 +398,8 @@ func (r *run) answer(ctx context.Context) (*Result, error) {
 		res.Summary.Status = StatusInProgress
 	case r.failOnPartial() && res.Summary.Failed > 0 && res.Summary.Succeeded > 0:
 		fe = &Error{Code: ErrPartialFailure, Message: fmt.Sprintf("%d of %d disks were not reset", res.Summary.Failed, res.Summary.Total)}
+	default:
+		fe = r.answerHealth()
 	}
 	if fe != nil {
 		msgs = append([]string{fe.Message}, msgs...)

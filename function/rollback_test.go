@@ -175,7 +175,7 @@ func TestStepsRecordEveryCall(t *testing.T) {
 		}
 	}
 	want := []string{"DescribeDisks", "DescribeInstances", "ListTagResources", "StopInstance", "ResetDisks", "CheckPairs", "StartInstance",
-		"TagResources", "StopInstance", "WaitInstancesStopped", "ResetDisks", "WaitDisks", "StartInstance", "WaitInstancesRunning", "TagResources", "RecordOutcome"}
+		"TagResources", "StopInstance", "WaitInstancesStopped", "ResetDisks", "WaitDisks", "StartInstance", "WaitInstancesRunning", "TagResources", "IdentityCheck", "RecordOutcome"}
 	if !slices.Equal(names, want) {
 		t.Errorf("steps = %v, want %v", names, want)
 	}

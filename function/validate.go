@@ -92,12 +92,37 @@ func isFleetTag(s string) bool {
 	return ok && k != "" && len(k) <= 128 && len(v) <= 128
 }
 
+// isHTTPPath accepts an absolute URL path of unreserved and sub-delim
+// characters: no query, fragment, backslash, space or ".." segment, so the
+// health check's URL is always the instance's own address and this path.
+func isHTTPPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isLowerAlnum(c) && (c < 'A' || c > 'Z') && !strings.ContainsRune("-._~/!$&'()*+,;=:@", rune(c)) {
+			return false
+		}
+	}
+	for _, seg := range strings.Split(s, "/") {
+		if seg == ".." || seg == "." {
+			return false
+		}
+	}
+	return true
+}
+
 // ruleMessages explains each rule in words, keyed by validator tag.
 var ruleMessages = map[string]string{
 	"required":             "is required",
-	"required_without_all": "is required unless SnapshotGroupId or InstanceId is given",
+	"required_without_all": "is required unless SnapshotGroupId, InstanceId or UndoRollback is given",
 	"required_without":     "is required unless %s is given",
 	"fleettag":             "must be a tag selector key=value with a non-empty key",
+	"required_if":          "must be given (true, for a flag) when %s",
+	"required_with":        "must be given (true, for a flag) with %s",
+	"excluded_unless":      "is only allowed when %s",
+	"httppath":             "must be a path: / then at most 255 letters, digits and -._~/!$&'()*+,;=:@ (no percent-escape, query, no fragment, no .. segment)",
 	"excluded_with":        "cannot be combined with %s",
 	"excluded_without":     "is only allowed together with %s",
 	"excluded_without_all": "is only allowed together with one of: %s",
@@ -129,7 +154,7 @@ func newValidator() *validator.Validate {
 	for tag, ok := range map[string]func(string) bool{
 		"regionid": isRegionID, "diskid": isDiskID, "snapshotid": isSnapshotID,
 		"snapshotgroupid": isSnapshotGroupID, "instanceid": isInstanceID, "idempotencykey": isIdempotencyKey,
-		"fleettag": isFleetTag,
+		"fleettag": isFleetTag, "httppath": isHTTPPath,
 	} {
 		must(v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return ok(fl.Field().String()) }))
 	}

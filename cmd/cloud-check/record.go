@@ -102,6 +102,30 @@ func (r *recorder) DescribeInstancesByTag(ctx context.Context, region, key, valu
 	})
 }
 
+func (r *recorder) DescribeInstanceDisks(ctx context.Context, region, instanceID string) ([]function.Disk, error) {
+	return rec(r, "DescribeInstanceDisks", map[string]string{"region": region, "instance": instanceID}, func() ([]function.Disk, error) {
+		return r.next.DescribeInstanceDisks(ctx, region, instanceID)
+	})
+}
+
+func (r *recorder) DescribeInstancesFullStatus(ctx context.Context, region string, in []string) ([]function.InstanceHealth, error) {
+	return rec(r, "DescribeInstancesFullStatus", ids{region, in}, func() ([]function.InstanceHealth, error) { return r.next.DescribeInstancesFullStatus(ctx, region, in) })
+}
+
+func (r *recorder) DescribeCloudAssistantStatus(ctx context.Context, region string, in []string) ([]function.AgentStatus, error) {
+	return rec(r, "DescribeCloudAssistantStatus", ids{region, in}, func() ([]function.AgentStatus, error) { return r.next.DescribeCloudAssistantStatus(ctx, region, in) })
+}
+
+func (r *recorder) InvokeCommand(ctx context.Context, in function.InvokeCommandInput) (string, error) {
+	return rec(r, "InvokeCommand", in, func() (string, error) { return r.next.InvokeCommand(ctx, in) })
+}
+
+func (r *recorder) DescribeInvocationResults(ctx context.Context, region, invokeID string) ([]function.InvocationResult, error) {
+	return rec(r, "DescribeInvocationResults", map[string]string{"region": region, "invokeId": invokeID}, func() ([]function.InvocationResult, error) {
+		return r.next.DescribeInvocationResults(ctx, region, invokeID)
+	})
+}
+
 func (r *recorder) DescribeSnapshots(ctx context.Context, region string, in []string) ([]function.Snapshot, error) {
 	return rec(r, "DescribeSnapshots", ids{region, in}, func() ([]function.Snapshot, error) { return r.next.DescribeSnapshots(ctx, region, in) })
 }

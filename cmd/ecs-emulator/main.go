@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&opts.ResetDuration, "reset-duration", ecsemu.DefaultResetDuration, "how long a reset disk stays ReIniting (negative: instant)")
 	fs.DurationVar(&opts.StopDuration, "stop-duration", ecsemu.DefaultStopDuration, "how long an instance stays Stopping (negative: instant)")
 	fs.DurationVar(&opts.StartDuration, "start-duration", ecsemu.DefaultStartDuration, "how long an instance stays Starting (negative: instant)")
+	fs.DurationVar(&opts.CommandDuration, "command-duration", ecsemu.DefaultCommandDuration, "how long a Cloud Assistant invocation runs (negative: instant)")
 	fs.DurationVar(&opts.SnapshotDuration, "snapshot-duration", ecsemu.DefaultSnapshotDuration, "how long a new snapshot stays progressing (negative: instant)")
 	fs.Var(&faults, "fault", "fault rule Action:kind[:rate[:count]], repeatable, e.g. ResetDisks:throttle:0.5")
 	fs.StringVar(&modes, "mode", "", "modes for unconfirmed behaviour, e.g. resetStatus=hidden,resetDisksFailure=per-disk,relatedItems=snapshot-only,instantAccess=usable (see README)")

@@ -45,6 +45,17 @@ func TestRunOutput(t *testing.T) {
 			wantFinal: "run-local: 2 of 2 invocations answered with a result; ",
 		},
 		{
+			name: "a gated rollback with a backup, then its undo: dry run and real",
+			args: []string{"-event", samples + "direct-reset-health-instancestatus.json", "-event", samples + "direct-undo-dryrun.json", "-event", samples + "direct-undo.json"},
+			wantOut: []string{
+				"direct-reset-health-instancestatus.json: Succeeded | disks 1 (1 succeeded, 0 failed)",
+				"direct-undo-dryrun.json: DryRunPassed | disks 1 (1 succeeded, 0 failed)",
+				"direct-undo.json: Succeeded | disks 1 (1 succeeded, 0 failed)",
+				`"Name": "HealthCheck"`,
+			},
+			wantFinal: "3 of 3 invocations answered with a result",
+		},
+		{
 			name:      "an HTTP trigger's body is shown decoded",
 			args:      []string{"-event", samples + "http-post-base64.json"},
 			wantOut:   []string{`"body": {`, "http-post-base64.json: HTTP 200 DryRunPassed | disks 2 (2 succeeded, 0 failed)"},

@@ -106,6 +106,7 @@ func (s *Server) snapshotOut(st *snapState) map[string]any {
 		"SnapshotType":      "user",
 		"Usage":             "none",
 		"Tags":              tagsOut(sn.Tags),
+		"RetentionDays":     sn.RetentionDays,
 	}
 }
 
@@ -233,6 +234,14 @@ func instanceOut(in *Instance) map[string]any {
 		"OSType":             "linux",
 		"Tags":               tagsOut(in.Tags),
 		"OperationLocks":     map[string]any{"LockReason": locks},
+		// Network identity: the [v1] struct_instance.go shapes.
+		"InstanceNetworkType": "vpc",
+		"VpcAttributes": map[string]any{"VpcId": in.VpcID, "VSwitchId": in.VSwitchID, "NatIpAddress": "",
+			"PrivateIpAddress": map[string]any{"IpAddress": nonNilStrings(in.PrivateIPs)}},
+		"InnerIpAddress":   map[string]any{"IpAddress": []string{}},
+		"PublicIpAddress":  map[string]any{"IpAddress": nonNilStrings(in.PublicIPs)},
+		"EipAddress":       map[string]any{"IpAddress": in.EipAddress, "AllocationId": "", "Bandwidth": 0, "InternetChargeType": "", "IsSupportUnassociate": false},
+		"SecurityGroupIds": map[string]any{"SecurityGroupId": nonNilStrings(in.SecurityGroupIDs)},
 	}
 }
 

@@ -1,6 +1,8 @@
 package ecsemu
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -11,6 +13,9 @@ func (s *Server) stopInstance(c *call) (map[string]any, *apiError) {
 }
 
 func (s *Server) startInstance(c *call) (map[string]any, *apiError) {
+	if err := s.scriptedStart(c); err != nil {
+		return nil, err
+	}
 	return s.powerAction(c, InstanceStopped, InstanceStarting, InstanceRunning, s.opts.StartDuration)
 }
 
@@ -46,6 +51,10 @@ func (s *Server) powerAction(c *call, from, via, to string, dur time.Duration) (
 		in.StoppedMode = mode
 	} else {
 		in.StoppedMode = ""
+		in.Starts++
+		if sc := in.Script; sc != nil && sc.PublicIPsAfterStart != nil {
+			in.PublicIPs = slices.Clone(sc.PublicIPsAfterStart)
+		}
 	}
 	in.Status = to
 	if dur > 0 {
@@ -106,6 +115,14 @@ func (s *Server) createSnapshot(c *call) (map[string]any, *apiError) {
 	if !validClientToken(token) {
 		return nil, invalidParam("ClientToken", "at most 64 ASCII characters")
 	}
+	retention := 0
+	if v := c.p["RetentionDays"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65536 {
+			return nil, invalidParam("RetentionDays", "1 to 65536")
+		}
+		retention = n
+	}
 	tagList := tagParams(c.p, "Tag")
 	if err := checkTags(tagList); err != nil {
 		return nil, err
@@ -157,6 +174,7 @@ func (s *Server) createSnapshot(c *call) (map[string]any, *apiError) {
 		Status:         SnapshotProgressing,
 		CreationTime:   c.now.UTC().Truncate(time.Second),
 		Tags:           tags,
+		RetentionDays:  retention,
 	}}
 	sn.p = pending{start: c.now, at: c.now.Add(s.opts.SnapshotDuration), to: SnapshotAccomplished}
 	sn.settle(c.now)

@@ -53,6 +53,20 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, s.Modes())
 	})
+	mux.HandleFunc("POST /_emulator/instances/{id}/script", func(w http.ResponseWriter, r *http.Request) {
+		var sc InstanceScript
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&sc)
+		if err == nil {
+			err = s.SetInstanceScript(r.PathValue("id"), &sc)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.State())
 	})

@@ -21,6 +21,8 @@ type Fixture struct {
 	Disks          []Disk          `json:"disks,omitempty"`
 	Snapshots      []Snapshot      `json:"snapshots,omitempty"`
 	SnapshotGroups []SnapshotGroup `json:"snapshotGroups,omitempty"`
+	// Commands are Cloud Assistant commands registered (CreateCommand).
+	Commands []Command `json:"commands,omitempty"`
 	// Modes, when set, replace the server's modes on load (NewServer,
 	// LoadState, POST /_emulator/state). State() leaves it nil.
 	Modes *Modes `json:"modes,omitempty"`
@@ -44,6 +46,20 @@ type Instance struct {
 	Expired      bool              `json:"expired,omitempty"`
 	CreationTime time.Time         `json:"creationTime,omitzero"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	// Network identity (DescribeInstances VpcAttributes, PublicIpAddress,
+	// EipAddress, SecurityGroupIds).
+	VpcID            string   `json:"vpcId,omitempty"`
+	VSwitchID        string   `json:"vSwitchId,omitempty"`
+	PrivateIPs       []string `json:"privateIps,omitempty"`
+	PublicIPs        []string `json:"publicIps,omitempty"`
+	EipAddress       string   `json:"eipAddress,omitempty"`
+	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// Script scripts the health APIs' answers (actions_health.go).
+	Script *InstanceScript `json:"script,omitempty"`
+	// Starts counts the StartInstance calls applied; Invocations the
+	// Cloud Assistant invocations run (the script's indexes).
+	Starts      int `json:"starts,omitempty"`
+	Invocations int `json:"invocations,omitempty"`
 }
 
 // Disk is a block storage device (cloud disk or local disk).
@@ -86,6 +102,8 @@ type Snapshot struct {
 	Progress     int               `json:"progress,omitempty"`
 	CreationTime time.Time         `json:"creationTime"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	// RetentionDays is CreateSnapshot's RetentionDays (0: kept until deleted).
+	RetentionDays int `json:"retentionDays,omitempty"`
 }
 
 // SnapshotGroup is an instance snapshot (ssg-...) bundling disk snapshots.
@@ -157,6 +175,9 @@ func (f *Fixture) Validate() error {
 		if x.RegionID == "" {
 			return fmt.Errorf("fixture: instance %s has no regionId", x.InstanceID)
 		}
+		if err := x.Script.validate(); err != nil {
+			return fmt.Errorf("fixture: instance %s: %w", x.InstanceID, err)
+		}
 	}
 	for _, x := range f.Disks {
 		if err := dup(x.DiskID); err != nil {
@@ -175,6 +196,11 @@ func (f *Fixture) Validate() error {
 		}
 		if x.RegionID == "" {
 			return fmt.Errorf("fixture: snapshot %s has no regionId", x.SnapshotID)
+		}
+	}
+	for _, x := range f.Commands {
+		if err := dup(x.CommandID); err != nil {
+			return err
 		}
 	}
 	if f.Modes != nil {

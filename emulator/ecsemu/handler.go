@@ -81,6 +81,12 @@ func init() {
 		"CreateSnapshot":         {(*Server).createSnapshot, regionFromDisk},
 		"TagResources":           {(*Server).tagResources, regionOwn},
 		"ListTagResources":       {(*Server).listTagResources, regionOwn},
+
+		"DescribeInstancesFullStatus":  {(*Server).describeInstancesFullStatus, regionParam},
+		"DescribeCloudAssistantStatus": {(*Server).describeCloudAssistantStatus, regionParam},
+		"CreateCommand":                {(*Server).createCommand, regionParam},
+		"InvokeCommand":                {(*Server).invokeCommand, regionParam},
+		"DescribeInvocationResults":    {(*Server).describeInvocationResults, regionParam},
 	}
 }
 

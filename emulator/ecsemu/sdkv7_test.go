@@ -44,7 +44,7 @@ func newV7Client(t *testing.T, s *ecsemu.Server, algorithm string) *ecs.Client {
 func newV7Server(t *testing.T) *ecsemu.Server {
 	t.Helper()
 	s, err := ecsemu.NewServer(ecsemu.Options{ResetDuration: 30 * time.Millisecond, StopDuration: 30 * time.Millisecond,
-		StartDuration: 30 * time.Millisecond, SnapshotDuration: 30 * time.Millisecond, Seed: 1})
+		StartDuration: 30 * time.Millisecond, SnapshotDuration: 30 * time.Millisecond, CommandDuration: 30 * time.Millisecond, Seed: 1})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -186,6 +186,43 @@ func TestSDKv7EveryAction(t *testing.T) {
 			// An unknown disk without RegionId is the disk's NotFound, not MissingRegionId.
 			_, err = c.ResetDisk(&ecs.ResetDiskRequest{DiskId: tea.String("d-bp1doesnotexist00000"), SnapshotId: tea.String("s-bp1stoppedsys0000000")})
 			wantV7Error(t, err, ecsemu.CodeInvalidDiskIDNotFound, 404)
+
+			running := []*string{tea.String("i-bp1running0000000000")}
+			waitFor(t, "instance running", func() bool {
+				in, _ := s.Instance(v7Region, "i-bp1running0000000000")
+				return in.Status == ecsemu.InstanceRunning
+			})
+			fs, err := c.DescribeInstancesFullStatus(&ecs.DescribeInstancesFullStatusRequest{RegionId: tea.String(v7Region), InstanceId: running})
+			if err != nil {
+				t.Fatalf("DescribeInstancesFullStatus: %v", err)
+			}
+			if got := fs.Body.InstanceFullStatusSet.InstanceFullStatusType; len(got) != 1 || tea.StringValue(got[0].HealthStatus.Name) != "Ok" || tea.StringValue(got[0].Status.Name) != "Running" {
+				t.Errorf("got full status %v, want one Running and Ok", got)
+			}
+			as, err := c.DescribeCloudAssistantStatus(&ecs.DescribeCloudAssistantStatusRequest{RegionId: tea.String(v7Region), InstanceId: running})
+			if err != nil {
+				t.Fatalf("DescribeCloudAssistantStatus: %v", err)
+			}
+			if got := as.Body.InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus; len(got) != 1 || tea.StringValue(got[0].CloudAssistantStatus) != "true" {
+				t.Errorf("got agent status %v, want one true", got)
+			}
+			cc, err := c.CreateCommand(&ecs.CreateCommandRequest{RegionId: tea.String(v7Region), Name: tea.String("health"),
+				Type: tea.String("RunShellScript"), CommandContent: tea.String("ZXhpdCAw")})
+			if err != nil {
+				t.Fatalf("CreateCommand: %v", err)
+			}
+			ic, err := c.InvokeCommand(&ecs.InvokeCommandRequest{RegionId: tea.String(v7Region), CommandId: cc.Body.CommandId, InstanceId: running})
+			if err != nil {
+				t.Fatalf("InvokeCommand: %v", err)
+			}
+			waitFor(t, "invocation finished", func() bool {
+				ir, err := c.DescribeInvocationResults(&ecs.DescribeInvocationResultsRequest{RegionId: tea.String(v7Region), InvokeId: ic.Body.InvokeId, ContentEncoding: tea.String("PlainText")})
+				if err != nil {
+					t.Fatalf("DescribeInvocationResults: %v", err)
+				}
+				got := ir.Body.Invocation.InvocationResults.InvocationResult
+				return len(got) == 1 && tea.StringValue(got[0].InvocationStatus) == "Success" && tea.Int64Value(got[0].ExitCode) == 0
+			})
 
 			seen := map[string]bool{}
 			for _, r := range s.Requests() {

@@ -33,6 +33,8 @@ const (
 	DefaultStopDuration     = 2 * time.Second
 	DefaultStartDuration    = 2 * time.Second
 	DefaultSnapshotDuration = 3 * time.Second
+	// DefaultCommandDuration: how long a Cloud Assistant invocation runs.
+	DefaultCommandDuration  = time.Second
 	DefaultMaxTimestampSkew = 15 * time.Minute
 	// DefaultMaxLoggedRequests bounds the request log so long runs and
 	// benchmarks do not grow memory without limit.
@@ -60,6 +62,8 @@ type Options struct {
 	StopDuration     time.Duration
 	StartDuration    time.Duration
 	SnapshotDuration time.Duration
+	// CommandDuration: how long an InvokeCommand invocation stays Running.
+	CommandDuration time.Duration
 	// MaxTimestampSkew is how far Timestamp may be from the server clock
 	// (default 15 min, as the real gateway).
 	MaxTimestampSkew time.Duration
@@ -142,6 +146,7 @@ func newServer(opts Options) (*Server, error) {
 	opts.StopDuration = defDur(opts.StopDuration, DefaultStopDuration)
 	opts.StartDuration = defDur(opts.StartDuration, DefaultStartDuration)
 	opts.SnapshotDuration = defDur(opts.SnapshotDuration, DefaultSnapshotDuration)
+	opts.CommandDuration = defDur(opts.CommandDuration, DefaultCommandDuration)
 	if opts.MaxTimestampSkew <= 0 {
 		opts.MaxTimestampSkew = DefaultMaxTimestampSkew
 	}

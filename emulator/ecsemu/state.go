@@ -66,6 +66,11 @@ type state struct {
 	inGroup map[string]bool
 	// tokens maps a CreateSnapshot ClientToken to the snapshot it made.
 	tokens map[string]string
+	// Cloud Assistant commands and invocations (actions_health.go).
+	commands     map[string]*Command
+	cmdOrder     []string
+	invocations  map[string]*invocation
+	invokeTokens map[string]string
 }
 
 func newState(f *Fixture) *state {
@@ -78,6 +83,16 @@ func newState(f *Fixture) *state {
 		resets:    map[string][]string{},
 		inGroup:   map[string]bool{},
 		tokens:    map[string]string{},
+
+		commands:     map[string]*Command{},
+		invocations:  map[string]*invocation{},
+		invokeTokens: map[string]string{},
+	}
+	for _, x := range f.Commands {
+		st.regions[x.RegionID] = true
+		c := x
+		st.commands[x.CommandID] = &c
+		st.cmdOrder = append(st.cmdOrder, x.CommandID)
 	}
 	for _, r := range f.Regions {
 		st.regions[r] = true
@@ -209,6 +224,10 @@ func (st *state) export(now time.Time) *Fixture {
 	for _, id := range st.instOrder {
 		x := st.instances[id].Instance
 		x.Tags = maps.Clone(x.Tags)
+		if x.Script != nil {
+			sc := *x.Script
+			x.Script = &sc
+		}
 		f.Instances = append(f.Instances, x)
 	}
 	for _, id := range st.diskOrder {
@@ -223,6 +242,9 @@ func (st *state) export(now time.Time) *Fixture {
 	}
 	for _, id := range st.groupOrder {
 		f.SnapshotGroups = append(f.SnapshotGroups, st.group(st.groups[id]))
+	}
+	for _, id := range st.cmdOrder {
+		f.Commands = append(f.Commands, *st.commands[id])
 	}
 	return f
 }
@@ -359,6 +381,7 @@ func (s *Server) Mutate(fn func(*Fixture)) error {
 	st := newState(f)
 	st.resets = old.resets
 	st.tokens = old.tokens
+	st.invocations, st.invokeTokens = old.invocations, old.invokeTokens
 	for id, d := range st.disks {
 		if o := old.disks[id]; o != nil && o.Status == d.Status {
 			d.r = o.r

@@ -264,6 +264,36 @@ func (g guard) DescribeInstancesByTag(ctx context.Context, region, key, value st
 	return out, err
 }
 
+func (g guard) DescribeInstanceDisks(ctx context.Context, region, instanceID string) ([]function.Disk, error) {
+	out, err := g.next.DescribeInstanceDisks(ctx, region, instanceID)
+	g.check("DescribeInstanceDisks", err)
+	return out, err
+}
+
+func (g guard) DescribeInstancesFullStatus(ctx context.Context, region string, ids []string) ([]function.InstanceHealth, error) {
+	out, err := g.next.DescribeInstancesFullStatus(ctx, region, ids)
+	g.check("DescribeInstancesFullStatus", err)
+	return out, err
+}
+
+func (g guard) DescribeCloudAssistantStatus(ctx context.Context, region string, ids []string) ([]function.AgentStatus, error) {
+	out, err := g.next.DescribeCloudAssistantStatus(ctx, region, ids)
+	g.check("DescribeCloudAssistantStatus", err)
+	return out, err
+}
+
+func (g guard) InvokeCommand(ctx context.Context, in function.InvokeCommandInput) (string, error) {
+	out, err := g.next.InvokeCommand(ctx, in)
+	g.check("InvokeCommand", err)
+	return out, err
+}
+
+func (g guard) DescribeInvocationResults(ctx context.Context, region, invokeID string) ([]function.InvocationResult, error) {
+	out, err := g.next.DescribeInvocationResults(ctx, region, invokeID)
+	g.check("DescribeInvocationResults", err)
+	return out, err
+}
+
 func (g guard) DescribeSnapshots(ctx context.Context, region string, ids []string) ([]function.Snapshot, error) {
 	out, err := g.next.DescribeSnapshots(ctx, region, ids)
 	g.check("DescribeSnapshots", err)
