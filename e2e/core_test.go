@@ -26,7 +26,7 @@ const (
 func pairs(kv ...string) []function.DiskPair {
 	var out []function.DiskPair
 	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, function.DiskPair{DiskId: kv[i], SnapshotId: kv[i+1]})
+		out = append(out, function.DiskPair{DiskID: kv[i], SnapshotID: kv[i+1]})
 	}
 	return out
 }
@@ -49,7 +49,7 @@ func TestResetSeveralDisks(t *testing.T) {
 	if got, want := strings.Join(statuses(res), " "), sysDisk+"=Success "+dataDisk+"=Success"; got != want {
 		t.Errorf("progress = %q, want %q", got, want)
 	}
-	if res.RequestId == "" {
+	if res.RequestID == "" {
 		t.Error("no ECS RequestId in the result")
 	}
 	for _, d := range []string{sysDisk, dataDisk} {
@@ -66,8 +66,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if got, want := res.Summary.Status, function.StatusDryRunPassed; got != want {
 		t.Fatalf("status = %q, want %q", got, want)
 	}
-	if !res.Summary.DryRun || res.RequestId == "" {
-		t.Errorf("summary %+v, RequestId %q: want DryRun and the DryRunOperation request id", res.Summary, res.RequestId)
+	if !res.Summary.DryRun || res.RequestID == "" {
+		t.Errorf("summary %+v, RequestId %q: want DryRun and the DryRunOperation request id", res.Summary, res.RequestID)
 	}
 	for _, d := range []string{sysDisk, dataDisk} {
 		if got := e.ecs.ResetCount(d); got != 0 {
@@ -109,7 +109,7 @@ func TestValidationRulesRejectBeforeAnyCall(t *testing.T) {
 
 func TestECSRejectionCarriesCodeAndRequestID(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	fe := e.fail(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}))
+	fe := e.fail(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}))
 	if got, want := fe.Type, "InvalidDiskId.NotFound"; got != want {
 		t.Fatalf("errorType = %q, want %q (%s)", got, want, fe.Message)
 	}
@@ -130,7 +130,7 @@ func TestECSRejectionCarriesCodeAndRequestID(t *testing.T) {
 // for what ECS reports during the reset itself (function unit tests:
 // TestPartialAnswerKeepsECSEntries).
 func TestPartialFailureKnowableBeforehandIsRefused(t *testing.T) {
-	req := function.Request{RegionId: region, Disk: pairs(untagged, untaggedSnap, notReady, notReadySnap)}
+	req := function.Request{RegionID: region, Disk: pairs(untagged, untaggedSnap, notReady, notReadySnap)}
 	e := newEnv(t, envOptions{fnEnv: []string{"FAIL_ON_PARTIAL=true"}})
 	fe := e.fail(t, mustJSON(t, req))
 	if got, want := fe.Type, function.ErrPlanRefused; got != want {
@@ -145,7 +145,7 @@ func TestPartialFailureKnowableBeforehandIsRefused(t *testing.T) {
 }
 
 func TestCredentialsComeFromTheInvocation(t *testing.T) {
-	event := mustJSON(t, function.Request{RegionId: region, DryRun: true, Disk: pairs(sysDisk, sysSnap)})
+	event := mustJSON(t, function.Request{RegionID: region, DryRun: true, Disk: pairs(sysDisk, sysSnap)})
 	tests := []struct {
 		name     string
 		creds    fcruntime.Credentials
@@ -182,7 +182,7 @@ func TestConcurrentInvocations(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			event := mustJSON(t, function.Request{RegionId: region, DryRun: true, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap)})
+			event := mustJSON(t, function.Request{RegionID: region, DryRun: true, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap)})
 			if i%3 == 0 { // some invalid ones in the mix
 				event = []byte(`{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"bad"}]}`)
 			}
@@ -209,7 +209,7 @@ func TestConcurrentInvocations(t *testing.T) {
 func TestGuardRails(t *testing.T) {
 	t.Run("allow-list refuses an untagged disk", func(t *testing.T) {
 		e := newEnv(t, envOptions{fnEnv: []string{"ALLOWED_DISK_TAG=rollback=allowed"}})
-		fe := e.fail(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap, untagged, untaggedSnap)}))
+		fe := e.fail(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap, untagged, untaggedSnap)}))
 		if fe.Type != function.ErrDiskNotAllowed || !strings.Contains(fe.Message, untagged) {
 			t.Fatalf("got %s %q, want DiskNotAllowed naming %s", fe.Type, fe.Message, untagged)
 		}
@@ -217,7 +217,7 @@ func TestGuardRails(t *testing.T) {
 			t.Errorf("%d mutating calls, want 0", n)
 		}
 		var res function.Result // the tagged disks alone pass
-		e.ok(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap)}), &res)
+		e.ok(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap)}), &res)
 		if res.Summary.Status != function.StatusSucceeded {
 			t.Errorf("summary %+v", res.Summary)
 		}
@@ -225,9 +225,9 @@ func TestGuardRails(t *testing.T) {
 	t.Run("cooldown refuses a second reset", func(t *testing.T) {
 		e := newEnv(t, envOptions{fnEnv: []string{"ROLLBACK_COOLDOWN=1h"}})
 		var res function.Result
-		e.ok(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "change-1"}), &res)
+		e.ok(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "change-1"}), &res)
 		time.Sleep(300 * time.Millisecond) // back from ReIniting
-		fe := e.fail(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "change-2"}))
+		fe := e.fail(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "change-2"}))
 		if fe.Type != function.ErrCooldownActive || !strings.Contains(fe.Message, sysDisk) {
 			t.Fatalf("got %s %q, want CooldownActive naming %s", fe.Type, fe.Message, sysDisk)
 		}
@@ -260,7 +260,7 @@ func TestGuardRails(t *testing.T) {
 func TestOrchestratedRollback(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	var res function.Result
-	e.ok(t, mustJSON(t, function.Request{RegionId: region, InstanceId: "i-bp1running0000000000", Latest: true,
+	e.ok(t, mustJSON(t, function.Request{RegionID: region, InstanceID: "i-bp1running0000000000", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true}), &res)
 	if res.Summary.Status != function.StatusSucceeded {
 		t.Fatalf("summary %+v, steps %+v", res.Summary, res.Steps)

@@ -221,16 +221,16 @@ func TestFleetFlow(t *testing.T) {
 				}
 			}
 			for _, in := range s.Instances {
-				idx := indexOf(in.InstanceId)
+				idx := indexOf(in.InstanceID)
 				switch {
 				case contains(tc.failed, idx) && (in.Status != function.StatusFailed || in.Code == ""):
-					t.Errorf("%s: %+v, want Failed with a code", in.InstanceId, in)
+					t.Errorf("%s: %+v, want Failed with a code", in.InstanceID, in)
 				case contains(tc.ran, idx) && in.Status != function.StatusSucceeded:
-					t.Errorf("%s: %+v, want Succeeded", in.InstanceId, in)
+					t.Errorf("%s: %+v, want Succeeded", in.InstanceID, in)
 				case tc.status == function.FleetDryRunPassed && in.Status != function.StatusDryRunPassed:
-					t.Errorf("%s: %+v, want DryRunPassed", in.InstanceId, in)
+					t.Errorf("%s: %+v, want DryRunPassed", in.InstanceID, in)
 				case !contains(tc.ran, idx) && !contains(tc.failed, idx) && tc.status != function.FleetDryRunPassed && in.Status != "NotStarted":
-					t.Errorf("%s: %+v, want NotStarted", in.InstanceId, in)
+					t.Errorf("%s: %+v, want NotStarted", in.InstanceID, in)
 				}
 			}
 		})

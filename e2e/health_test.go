@@ -142,7 +142,7 @@ func TestHealthGate(t *testing.T) {
 			if typ != tt.wantType {
 				t.Fatalf("errorType %q, want %q; summary %+v; health %+v", typ, tt.wantType, r.Summary, r.Health)
 			}
-			if len(r.Health) != 1 || r.Health[0].Status != tt.wantState || r.Health[0].InstanceId != runningInst || r.Health[0].Round != 1 {
+			if len(r.Health) != 1 || r.Health[0].Status != tt.wantState || r.Health[0].InstanceID != runningInst || r.Health[0].Round != 1 {
 				t.Fatalf("health %+v, want one round-1 %s of %s", r.Health, tt.wantState, runningInst)
 			}
 			if got, want := r.Summary.Status, firstNonEmpty(tt.wantType, function.StatusSucceeded); got != want {
@@ -194,8 +194,8 @@ func TestUndoAfterUnhealthy(t *testing.T) {
 			if len(r.Backups) != 1 {
 				t.Fatalf("backups %+v, want one", r.Backups)
 			}
-			backup := r.Backups[0].SnapshotId
-			if r.Undo == nil || r.Undo.Status != "Undone" || len(r.Undo.Snapshots) != 1 || r.Undo.Snapshots[0].SnapshotId != backup {
+			backup := r.Backups[0].SnapshotID
+			if r.Undo == nil || r.Undo.Status != "Undone" || len(r.Undo.Snapshots) != 1 || r.Undo.Snapshots[0].SnapshotID != backup {
 				t.Errorf("undo %+v, want Undone to %s", r.Undo, backup)
 			}
 			if got, want := e.ecs.Resets(runSys), []string{runSysSnap, backup}; !slices.Equal(got, want) {
@@ -223,7 +223,7 @@ func TestUndoRollbackExplicit(t *testing.T) {
 	if typ != "" || len(r.Backups) != 1 {
 		t.Fatalf("rollback: errorType %q, backups %+v", typ, r.Backups)
 	}
-	backup := r.Backups[0].SnapshotId
+	backup := r.Backups[0].SnapshotID
 	undo := func(dry bool) []byte {
 		return mustJSON(t, map[string]any{"RegionId": region, "UndoRollback": map[string]string{"InstanceId": runningInst},
 			"StopInstance": true, "StartInstance": true, "DryRun": dry})
@@ -248,7 +248,7 @@ func TestUndoRollbackExplicit(t *testing.T) {
 			if got := e.ecs.Resets(runSys); !slices.Equal(got, s.wantResets) {
 				t.Errorf("resets %v, want %v", got, s.wantResets)
 			}
-			if s.wantType == "" && (r.Plan == nil || len(r.Plan.Pairs) != 1 || r.Plan.Pairs[0].SnapshotId != backup || r.Plan.UndoOf == "") {
+			if s.wantType == "" && (r.Plan == nil || len(r.Plan.Pairs) != 1 || r.Plan.Pairs[0].SnapshotID != backup || r.Plan.UndoOf == "") {
 				t.Errorf("plan %+v, want %s back to %s", r.Plan, runSys, backup)
 			}
 			if st := waitInstance(t, e, runningInst, ecsemu.InstanceRunning, 3*time.Second); st != ecsemu.InstanceRunning {

@@ -69,7 +69,7 @@ func realActions(s *ecsemu.Server, names ...string) []string {
 func TestInProcessStopRollbackWaitStart(t *testing.T) {
 	t.Parallel()
 	s, h := inProcess(t, nil, ecsemu.Options{})
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, SnapshotGroupId: "ssg-bp1running0000000000",
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, SnapshotGroupID: "ssg-bp1running0000000000",
 		StopInstance: true, StartInstance: true, Wait: true})
 	if err != nil {
 		t.Fatal(err)
@@ -107,11 +107,11 @@ func TestInProcessStopRollbackWaitStart(t *testing.T) {
 func TestInProcessLatest(t *testing.T) {
 	t.Parallel()
 	s, h := inProcess(t, nil, ecsemu.Options{})
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, InstanceId: "i-bp1stopped0000000000", Latest: true, Wait: true})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, InstanceID: "i-bp1stopped0000000000", Latest: true, Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Plan.SnapshotGroupId; got != "ssg-bp1stopped0000000000" {
+	if got := res.Plan.SnapshotGroupID; got != "ssg-bp1stopped0000000000" {
 		t.Errorf("Plan.SnapshotGroupId = %q, want ssg-bp1stopped0000000000 (not the progressing or the older one)", got)
 	}
 	if got := s.Resets("d-bp1stoppedsys0000000"); !slices.Equal(got, []string{"s-bp1stoppedsys0000000"}) {
@@ -125,7 +125,7 @@ func TestInProcessLatest(t *testing.T) {
 func TestInProcessDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	s, h := inProcess(t, nil, ecsemu.Options{})
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, DryRun: true, InstanceId: "i-bp1running0000000000", Latest: true,
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, DryRun: true, InstanceID: "i-bp1running0000000000", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true})
 	if err != nil {
 		t.Fatal(err)
@@ -151,15 +151,15 @@ func TestInProcessDryRunChangesNothing(t *testing.T) {
 func TestInProcessBackup(t *testing.T) {
 	t.Parallel()
 	s, h := inProcess(t, nil, ecsemu.Options{})
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, BackupBeforeReset: true, IdempotencyKey: "backup-1",
-		Disk: []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}}})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, BackupBeforeReset: true, IdempotencyKey: "backup-1",
+		Disk: []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Backups) != 1 || res.Backups[0].Status != function.SnapshotStatusAccomplished || res.Backups[0].DiskId != "d-bp1stoppedsys0000000" {
+	if len(res.Backups) != 1 || res.Backups[0].Status != function.SnapshotStatusAccomplished || res.Backups[0].DiskID != "d-bp1stoppedsys0000000" {
 		t.Fatalf("Backups = %+v", res.Backups)
 	}
-	snap, ok := s.Snapshot(region, res.Backups[0].SnapshotId)
+	snap, ok := s.Snapshot(region, res.Backups[0].SnapshotID)
 	if !ok || snap.SourceDiskID != "d-bp1stoppedsys0000000" || snap.Tags["ecs-disk-rollback:backup-of"] != "d-bp1stoppedsys0000000" ||
 		!strings.HasPrefix(snap.SnapshotName, "rollback-backup-d-bp1stoppedsys0000000-") {
 		t.Errorf("backup snapshot = %+v", snap)
@@ -180,7 +180,7 @@ func manyFixture(n int) (*ecsemu.Fixture, []function.DiskPair) {
 		d, sn := fmt.Sprintf("d-bp1many%011d", i), fmt.Sprintf("s-bp1many%011d", i)
 		f.Disks = append(f.Disks, ecsemu.Disk{DiskID: d, RegionID: region, InstanceID: "i-bp1many0000000000000", Category: "cloud_essd", Type: "data", Status: "In_use", Size: 20})
 		f.Snapshots = append(f.Snapshots, ecsemu.Snapshot{SnapshotID: sn, RegionID: region, SourceDiskID: d, SourceDiskType: "data", Status: "accomplished", CreationTime: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)})
-		pairs = append(pairs, function.DiskPair{DiskId: d, SnapshotId: sn})
+		pairs = append(pairs, function.DiskPair{DiskID: d, SnapshotID: sn})
 	}
 	return f, pairs
 }
@@ -190,24 +190,24 @@ func TestInProcessManyDisks(t *testing.T) {
 	fx, pairs := manyFixture(25)
 	slices.Reverse(pairs)
 	s, h := inProcess(t, fx, ecsemu.Options{})
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs, Wait: true})
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, Disk: pairs, Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := realActions(s, "ResetDisks"); len(got) != 3 {
 		t.Errorf("ResetDisks calls = %d, want 3", len(got))
 	}
-	if len(res.Plan.Batches) != 3 || len(res.RequestIds) != 3 {
-		t.Errorf("Batches = %v, RequestIds = %v", res.Plan.Batches, res.RequestIds)
+	if len(res.Plan.Batches) != 3 || len(res.RequestIDs) != 3 {
+		t.Errorf("Batches = %v, RequestIds = %v", res.Plan.Batches, res.RequestIDs)
 	}
 	for i, p := range res.OperationProgressSet.OperationProgress {
-		if p.Item("DiskId") != pairs[i].DiskId || p.OperationStatus != function.OperationStatusSuccess {
-			t.Errorf("progress %d = %+v, want %s Success", i, p, pairs[i].DiskId)
+		if p.Item("DiskId") != pairs[i].DiskID || p.OperationStatus != function.OperationStatusSuccess {
+			t.Errorf("progress %d = %+v, want %s Success", i, p, pairs[i].DiskID)
 		}
 	}
 	for _, p := range pairs {
-		if n := s.ResetCount(p.DiskId); n != 1 {
-			t.Errorf("%s reset %d times", p.DiskId, n)
+		if n := s.ResetCount(p.DiskID); n != 1 {
+			t.Errorf("%s reset %d times", p.DiskID, n)
 		}
 	}
 	if res.Summary.Status != function.StatusSucceeded || len(res.Disks) != 25 {
@@ -218,8 +218,8 @@ func TestInProcessManyDisks(t *testing.T) {
 func TestInProcessFallback(t *testing.T) {
 	t.Parallel()
 	s, h := inProcess(t, nil, ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}})
-	pairs := []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}, {DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"}}
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs})
+	pairs := []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}, {DiskID: "d-bp1stoppeddata000000", SnapshotID: "s-bp1stoppeddata000000"}}
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, Disk: pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,17 +227,17 @@ func TestInProcessFallback(t *testing.T) {
 	if got := realActions(s, "ResetDisks", "ResetDisk"); !slices.Equal(got, []string{"ResetDisk", "ResetDisk"}) {
 		t.Errorf("calls = %v", got)
 	}
-	if res.Plan.ResetAPI != "ResetDisk" || res.Summary.Succeeded != 2 || len(res.RequestIds) != 2 {
+	if res.Plan.ResetAPI != "ResetDisk" || res.Summary.Succeeded != 2 || len(res.RequestIDs) != 2 {
 		t.Errorf("result = %+v", res)
 	}
 	for _, p := range pairs {
-		if n := s.ResetCount(p.DiskId); n != 1 {
-			t.Errorf("%s reset %d times", p.DiskId, n)
+		if n := s.ResetCount(p.DiskID); n != 1 {
+			t.Errorf("%s reset %d times", p.DiskID, n)
 		}
 	}
 	// never: the refusal is the answer.
 	s2, h2 := inProcess(t, nil, ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}})
-	_, err = runInProcess(t, h2, 30*time.Second, &function.Request{RegionId: region, Disk: pairs, ResetMode: "never"})
+	_, err = runInProcess(t, h2, 30*time.Second, &function.Request{RegionID: region, Disk: pairs, ResetMode: "never"})
 	if fe, ok := err.(*function.Error); !ok || fe.Code != "InvalidAction.NotFound" {
 		t.Errorf("never: error = %v", err)
 	}
@@ -250,8 +250,8 @@ func TestInProcessDeadlineMidWait(t *testing.T) {
 	t.Parallel()
 	_, h := inProcess(t, nil, ecsemu.Options{ResetDuration: time.Minute})
 	start := time.Now()
-	res, err := runInProcess(t, h, 3*time.Second, &function.Request{RegionId: region, Wait: true,
-		Disk: []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}}})
+	res, err := runInProcess(t, h, 3*time.Second, &function.Request{RegionID: region, Wait: true,
+		Disk: []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}}})
 	if err != nil {
 		t.Fatalf("a wait cut by the deadline is not an error: %v", err)
 	}
@@ -268,8 +268,8 @@ func TestInProcessUnansweredResetIsNotResent(t *testing.T) {
 	s, h := inProcess(t, nil, ecsemu.Options{ResetDuration: 10 * time.Second,
 		// The first ResetDisks is the preflight's dry run: let it pass.
 		Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Sequence: []ecsemu.FaultKind{ecsemu.FaultPass, ecsemu.FaultDropAfter}}}})
-	pairs := []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}, {DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"}}
-	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionId: region, Disk: pairs})
+	pairs := []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}, {DiskID: "d-bp1stoppeddata000000", SnapshotID: "s-bp1stoppeddata000000"}}
+	res, err := runInProcess(t, h, 30*time.Second, &function.Request{RegionID: region, Disk: pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,8 +277,8 @@ func TestInProcessUnansweredResetIsNotResent(t *testing.T) {
 		t.Errorf("reset calls = %v, want the one unanswered ResetDisks only", got)
 	}
 	for _, p := range pairs {
-		if n := s.ResetCount(p.DiskId); n != 1 {
-			t.Errorf("%s reset %d times, want 1", p.DiskId, n)
+		if n := s.ResetCount(p.DiskID); n != 1 {
+			t.Errorf("%s reset %d times, want 1", p.DiskID, n)
 		}
 	}
 	if res.Summary.Succeeded != 2 {

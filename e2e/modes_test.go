@@ -24,7 +24,7 @@ type modeScenario struct {
 	instance string
 }
 
-var stoppedPairs = []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}, {DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"}}
+var stoppedPairs = []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}, {DiskID: "d-bp1stoppeddata000000", SnapshotID: "s-bp1stoppeddata000000"}}
 
 func modeScenarios() []modeScenario {
 	many := func() (*ecsemu.Fixture, []function.DiskPair) { return manyFixture(25) }
@@ -32,7 +32,7 @@ func modeScenarios() []modeScenario {
 		{name: "plain reset", req: function.Request{Disk: stoppedPairs}, api: "ResetDisks"},
 		{name: "batches and Wait", fixture: many, req: function.Request{Wait: true}, api: "ResetDisks"},
 		{name: "Wait", req: function.Request{Disk: stoppedPairs, Wait: true}, api: "ResetDisks"},
-		{name: "stop reset wait start", req: function.Request{SnapshotGroupId: "ssg-bp1running0000000000", StopInstance: true, StartInstance: true, Wait: true},
+		{name: "stop reset wait start", req: function.Request{SnapshotGroupID: "ssg-bp1running0000000000", StopInstance: true, StartInstance: true, Wait: true},
 			api: "ResetDisks", instance: "i-bp1running0000000000"},
 		{name: "backup", req: function.Request{Disk: stoppedPairs, BackupBeforeReset: true, Wait: true}, api: "ResetDisks"},
 		{name: "fallback to ResetDisk", opts: ecsemu.Options{Faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultError, Code: "InvalidAction.NotFound"}}},
@@ -82,7 +82,7 @@ func runModeScenario(t *testing.T, modes ecsemu.Modes, sc modeScenario) {
 	opts.Modes = modes
 	var fixture *ecsemu.Fixture
 	req := sc.req
-	req.RegionId = region
+	req.RegionID = region
 	if sc.fixture != nil {
 		var ps []function.DiskPair
 		fixture, ps = sc.fixture()
@@ -102,8 +102,8 @@ func runModeScenario(t *testing.T, modes ecsemu.Modes, sc modeScenario) {
 	}
 	for i, op := range res.OperationProgressSet.OperationProgress {
 		d := op.Item("DiskId")
-		if d != res.Plan.Pairs[i].DiskId {
-			t.Errorf("progress %d names disk %q, want %q", i, d, res.Plan.Pairs[i].DiskId)
+		if d != res.Plan.Pairs[i].DiskID {
+			t.Errorf("progress %d names disk %q, want %q", i, d, res.Plan.Pairs[i].DiskID)
 		}
 		if n := s.ResetCount(d); n != 1 {
 			t.Errorf("%s reset %d times, reported %s", d, n, op.OperationStatus)
@@ -111,8 +111,8 @@ func runModeScenario(t *testing.T, modes ecsemu.Modes, sc modeScenario) {
 	}
 	if req.Wait {
 		for _, p := range res.Plan.Pairs {
-			if s.ResetInProgress(p.DiskId) {
-				t.Errorf("%s reported waited for while its reset still runs", p.DiskId)
+			if s.ResetInProgress(p.DiskID) {
+				t.Errorf("%s reported waited for while its reset still runs", p.DiskID)
 			}
 		}
 	}

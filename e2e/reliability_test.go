@@ -159,7 +159,7 @@ func TestFCRetryOfASucceededInvocation(t *testing.T) {
 
 func TestConcurrentDuplicatesResetOnce(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	event := mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap), IdempotencyKey: "change-42"})
+	event := mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap), IdempotencyKey: "change-42"})
 	var wg sync.WaitGroup
 	results := make([]*fcruntime.Result, 2)
 	for i := range results {
@@ -231,7 +231,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	e := newEnv(t, envOptions{ecs: o, creds: &creds, fnEnv: []string{"DEBUG=sdk"}})
 	for _, ev := range [][]byte{
 		sample(t, "direct-reset.json"), sample(t, "direct-dryrun.json"), sample(t, "http-post.json"),
-		mustJSON(t, function.Request{RegionId: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}),
+		mustJSON(t, function.Request{RegionID: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}),
 		[]byte(`{"RegionId":"x"}`),
 	} {
 		run(e, ev)
@@ -267,9 +267,9 @@ func TestLoad(t *testing.T) {
 	e := newEnv(t, envOptions{ecs: o})
 	goroutinesBefore := runtime.NumGoroutine()
 	events := [][]byte{
-		mustJSON(t, function.Request{RegionId: region, DryRun: true, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap)}),
+		mustJSON(t, function.Request{RegionID: region, DryRun: true, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap)}),
 		[]byte(`{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"bad"}]}`),
-		mustJSON(t, function.Request{RegionId: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}),
+		mustJSON(t, function.Request{RegionID: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}),
 		sample(t, "http-post-dryrun-query.json"),
 	}
 	var okCount, typedErrors, bad atomic.Int64

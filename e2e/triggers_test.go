@@ -156,7 +156,7 @@ func TestAlarmPath(t *testing.T) {
 		if res.Summary.Status != function.StatusSucceeded {
 			t.Fatalf("summary %+v, want Succeeded; steps %+v", res.Summary, res.Steps)
 		}
-		if res.Plan == nil || res.Plan.SnapshotGroupId != "ssg-bp1stopped0000000000" {
+		if res.Plan == nil || res.Plan.SnapshotGroupID != "ssg-bp1stopped0000000000" {
 			t.Errorf("plan %+v, want the newest accomplished group ssg-bp1stopped0000000000", res.Plan)
 		}
 		for _, d := range []string{sysDisk, dataDisk} {

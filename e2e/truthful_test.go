@@ -72,7 +72,7 @@ type truthSummary struct {
 
 // truthResult is function.Result as the new contract has it.
 type truthResult struct {
-	RequestId            string                        `json:"RequestId"`
+	RequestID            string                        `json:"RequestId"`
 	OperationProgressSet function.OperationProgressSet `json:"OperationProgressSet"`
 	Summary              truthSummary                  `json:"Summary"`
 	Plan                 *function.Plan                `json:"Plan"`
@@ -405,9 +405,9 @@ func TestTruthImpossiblePairRefusesThePlan(t *testing.T) {
 		bad      function.DiskPair
 		wantCode string
 	}{
-		{"missing disk", function.DiskPair{DiskId: "d-bp1doesnotexist00000", SnapshotId: untaggedSnap}, "InvalidDiskId.NotFound"},
-		{"disk of another region", function.DiskPair{DiskId: "d-sh1stoppedsys0000000", SnapshotId: "s-sh1stoppedsys0000000"}, "InvalidDiskId.NotFound"},
-		{"snapshot of another disk", function.DiskPair{DiskId: untagged, SnapshotId: runSysSnap}, "InvalidParameter.Mismatch"},
+		{"missing disk", function.DiskPair{DiskID: "d-bp1doesnotexist00000", SnapshotID: untaggedSnap}, "InvalidDiskId.NotFound"},
+		{"disk of another region", function.DiskPair{DiskID: "d-sh1stoppedsys0000000", SnapshotID: "s-sh1stoppedsys0000000"}, "InvalidDiskId.NotFound"},
+		{"snapshot of another disk", function.DiskPair{DiskID: untagged, SnapshotID: runSysSnap}, "InvalidParameter.Mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,8 +416,8 @@ func TestTruthImpossiblePairRefusesThePlan(t *testing.T) {
 				req  function.Request
 				good []string
 			}{
-				{"plain", function.Request{RegionId: region, Disk: append(pairs(sysDisk, sysSnap, dataDisk, dataSnap), tt.bad)}, []string{sysDisk, dataDisk}},
-				{"with StopInstance", function.Request{RegionId: region, StopInstance: true, StartInstance: true,
+				{"plain", function.Request{RegionID: region, Disk: append(pairs(sysDisk, sysSnap, dataDisk, dataSnap), tt.bad)}, []string{sysDisk, dataDisk}},
+				{"with StopInstance", function.Request{RegionID: region, StopInstance: true, StartInstance: true,
 					Disk: append(pairs(runSys, runSysSnap, runData, runDataSnap), tt.bad)}, []string{runSys, runData}},
 			}
 			for _, v := range variants {
@@ -443,11 +443,11 @@ func TestTruthImpossiblePairRefusesThePlan(t *testing.T) {
 							if typ != "" && r.Plan == nil {
 								t.Errorf("FC error %s carries no Plan", typ)
 							}
-							if p, ok := progressByDisk(r)[tt.bad.DiskId]; !ok || p.ErrorCode != tt.wantCode {
-								t.Errorf("progress of the bad pair %s = %+v (reported %v), want ErrorCode %s", tt.bad.DiskId, p, ok, tt.wantCode)
+							if p, ok := progressByDisk(r)[tt.bad.DiskID]; !ok || p.ErrorCode != tt.wantCode {
+								t.Errorf("progress of the bad pair %s = %+v (reported %v), want ErrorCode %s", tt.bad.DiskID, p, ok, tt.wantCode)
 							}
 						}
-						for _, d := range append(slices.Clone(v.good), tt.bad.DiskId) {
+						for _, d := range append(slices.Clone(v.good), tt.bad.DiskID) {
 							if got := e.ecs.ResetCount(d); got != 0 {
 								t.Errorf("ResetCount(%s) = %d, want 0", d, got)
 							}
@@ -512,7 +512,7 @@ func hundredDisks() (*ecsemu.Fixture, []function.DiskPair) {
 		d, s := fmt.Sprintf("d-bp1hundred%010d", i), fmt.Sprintf("s-bp1hundred%010d", i)
 		f.Disks = append(f.Disks, ecsemu.Disk{DiskID: d, RegionID: region, InstanceID: inst, Category: "cloud_essd", Type: "data", Status: "In_use", Size: 20})
 		f.Snapshots = append(f.Snapshots, ecsemu.Snapshot{SnapshotID: s, RegionID: region, SourceDiskID: d, SourceDiskType: "data", Status: "accomplished", CreationTime: created})
-		ps = append(ps, function.DiskPair{DiskId: d, SnapshotId: s})
+		ps = append(ps, function.DiskPair{DiskID: d, SnapshotID: s})
 	}
 	return f, ps
 }
@@ -535,9 +535,9 @@ func TestTruthHundredDisksUnansweredBatches(t *testing.T) {
 	e := newGatedEnv(t, envOptions{ecs: o}, g)
 	disks := make([]string, len(ps))
 	for i, p := range ps {
-		disks[i] = p.DiskId
+		disks[i] = p.DiskID
 	}
-	event := mustJSON(t, function.Request{RegionId: region, Disk: ps})
+	event := mustJSON(t, function.Request{RegionID: region, Disk: ps})
 
 	first := e.invoke(t, event, fcruntime.InvokeOptions{RequestID: "truth-hundred-1"})
 	typ, r := answerOf(t, e, first)
@@ -577,7 +577,7 @@ func TestTruthDeadlineWhileStopping(t *testing.T) {
 	o := fastECS()
 	o.StopDuration = 4 * time.Second
 	e := newEnv(t, envOptions{ecs: o})
-	event := mustJSON(t, function.Request{RegionId: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
+	event := mustJSON(t, function.Request{RegionID: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
 		StopInstance: true, StartInstance: true, Wait: true})
 	const id = "truth-stop-deadline-1"
 
@@ -622,7 +622,7 @@ func TestTruthStartInstanceRefused(t *testing.T) {
 	o := fastECS()
 	o.Faults = []ecsemu.FaultRule{{Action: "StartInstance", Kind: ecsemu.FaultUnavailable}}
 	e := newEnv(t, envOptions{ecs: o})
-	res := e.invoke(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
+	res := e.invoke(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
 		StopInstance: true, StartInstance: true}), fcruntime.InvokeOptions{})
 	typ, r := answerOf(t, e, res)
 	if typ != errInstanceNotRestarted {
@@ -668,8 +668,8 @@ func TestTruthBatchWithATransientFailure(t *testing.T) {
 	e := newEnv(t, envOptions{ecs: o})
 	const idA, idB = "truth-batch-item-a-0001", "truth-batch-item-b-0002"
 	batch := mustJSON(t, []any{
-		cloudEvent(idA, function.Request{RegionId: region, Disk: pairs(untagged, untaggedSnap)}),
-		cloudEvent(idB, function.Request{RegionId: region, SnapshotGroupId: "ssg-bp1stopped0000000000"}),
+		cloudEvent(idA, function.Request{RegionID: region, Disk: pairs(untagged, untaggedSnap)}),
+		cloudEvent(idB, function.Request{RegionID: region, SnapshotGroupID: "ssg-bp1stopped0000000000"}),
 	})
 	const fcID = "truth-batch-1"
 	first := e.invoke(t, batch, fcruntime.InvokeOptions{RequestID: fcID})
@@ -725,7 +725,7 @@ func TestTruthCallerKeyDoesNotShadowEventBridge(t *testing.T) {
 	evID := ev["id"].(string)
 
 	var direct function.Result
-	e.ok(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap), IdempotencyKey: "eb:" + evID}), &direct)
+	e.ok(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap), IdempotencyKey: "eb:" + evID}), &direct)
 	if direct.Summary.Status != function.StatusSucceeded {
 		t.Fatalf("direct request: summary %+v, want Succeeded", direct.Summary)
 	}
@@ -756,7 +756,7 @@ func TestTruthGuardRecordLost(t *testing.T) {
 	e := newGatedEnv(t, envOptions{timeout: timeout}, g)
 	g.setDropTagsAfterReset(true)
 	started := time.Now()
-	res := e.invoke(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-guard-1"}), fcruntime.InvokeOptions{})
+	res := e.invoke(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-guard-1"}), fcruntime.InvokeOptions{})
 	typ, r := answerOf(t, e, res)
 	if typ != "" && typ != errGuardRecordLost {
 		t.Errorf("first request: %s, want a result or errorType GuardRecordLost", describe(typ, r))
@@ -771,7 +771,7 @@ func TestTruthGuardRecordLost(t *testing.T) {
 	// Past the first invocation's deadline (claims keep whole seconds).
 	time.Sleep(time.Until(started.Add(timeout + 1100*time.Millisecond)))
 
-	res = e.invoke(t, mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-guard-2"}), fcruntime.InvokeOptions{})
+	res = e.invoke(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-guard-2"}), fcruntime.InvokeOptions{})
 	switch {
 	case res.Error == nil:
 		t.Errorf("second request answered %s, want errorType GuardRecordLost", res.Payload)
@@ -790,7 +790,7 @@ func TestTruthSlowClaimTimesOut(t *testing.T) {
 	o := fastECS()
 	o.Faults = []ecsemu.FaultRule{{Action: "TagResources", Kind: ecsemu.FaultLatency, Latency: 500 * time.Millisecond, Count: 1}}
 	e := newEnv(t, envOptions{ecs: o, fnEnv: []string{"CLAIM_SETTLE=200ms"}})
-	event := mustJSON(t, function.Request{RegionId: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-slow-claim-1"})
+	event := mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap), IdempotencyKey: "truth-slow-claim-1"})
 	res := e.invoke(t, event, fcruntime.InvokeOptions{})
 	switch {
 	case res.Error == nil:
@@ -833,7 +833,7 @@ func TestTruthActedThen500(t *testing.T) {
 			o := fastECS()
 			o.Faults = []ecsemu.FaultRule{{Action: tc.action, Sequence: tc.seq, Code: "InternalError"}}
 			e := newEnv(t, envOptions{ecs: o})
-			req := function.Request{RegionId: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
+			req := function.Request{RegionID: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
 				StopInstance: true, StartInstance: true, BackupBeforeReset: true, IdempotencyKey: "truth-500-" + tc.action}
 			typ, r := answerOf(t, e, e.invoke(t, mustJSON(t, req), fcruntime.InvokeOptions{}))
 			if typ != "" || r.Summary.Status != function.StatusSucceeded {

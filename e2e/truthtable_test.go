@@ -165,7 +165,7 @@ func runTruthCell(t *testing.T, ph truthPhase, fault string, disks []string) tru
 	t.Cleanup(srv.Close)
 	e := newEnv(t, envOptions{timeout: 8 * time.Second, fnEnv: []string{"ECS_ENDPOINT=" + srv.URL}})
 	proxy.next = e.ecs.Handler()
-	req := function.Request{RegionId: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
+	req := function.Request{RegionID: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, IdempotencyKey: "truth-" + ph.name}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -97,7 +97,7 @@ func TestErrorMappingAllFields(t *testing.T) {
 			"Message": "The current status of the resource does not support this operation.", "Recommend": "https://api.aliyun.com/troubleshoot?q=IncorrectInstanceStatus"}
 	})
 	e := connect(t, newTestConnector(f.srv.URL))
-	_, err := e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskId: "d-1", SnapshotId: "s-1"}}})
+	_, err := e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskID: "d-1", SnapshotID: "s-1"}}})
 	want := &function.APIError{Code: "IncorrectInstanceStatus", Message: "The current status of the resource does not support this operation.",
 		RequestID: "REQ-1", HostID: "ecs.cn-hangzhou.aliyuncs.com", Recommend: "api.aliyun.com", HTTPStatus: 403}
 	var ae *function.APIError
@@ -157,7 +157,7 @@ func TestRetryByCallKind(t *testing.T) {
 		errIs  string
 	}
 	reset := func(e function.ECS) error {
-		_, err := e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskId: "d-1", SnapshotId: "s-1"}}})
+		_, err := e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskID: "d-1", SnapshotID: "s-1"}}})
 		return err
 	}
 	describe := func(e function.ECS) error {
@@ -238,7 +238,7 @@ func readRequest(c net.Conn) {
 
 func TestSentDetection(t *testing.T) {
 	resetDisks := func(e function.ECS) error {
-		_, err := e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskId: "d-1", SnapshotId: "s-1"}}})
+		_, err := e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskID: "d-1", SnapshotID: "s-1"}}})
 		return err
 	}
 	t.Run("refused: not sent, mutating call retried", func(t *testing.T) {
@@ -369,7 +369,7 @@ func TestRequestBuilding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := e.ResetDisks(ctx, function.ResetDisksInput{RegionID: "cn-hangzhou", DryRun: true, Disks: []function.DiskPair{{DiskId: "d-1", SnapshotId: "s-1"}, {DiskId: "d-2", SnapshotId: "s-2"}}})
+	_, err := e.ResetDisks(ctx, function.ResetDisksInput{RegionID: "cn-hangzhou", DryRun: true, Disks: []function.DiskPair{{DiskID: "d-1", SnapshotID: "s-1"}, {DiskID: "d-2", SnapshotID: "s-2"}}})
 	must(err)
 	must(e.StopInstance(ctx, function.StopInstanceInput{RegionID: "cn-hangzhou", InstanceID: "i-1", StoppedMode: "KeepCharging", ForceStop: true}))
 	must(e.StartInstance(ctx, "cn-hangzhou", "i-1", true))
@@ -470,8 +470,8 @@ func TestPagingAndMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantDisks := []function.Disk{
-		{DiskId: "d-1", RegionId: "cn-hangzhou", InstanceId: "i-1", Status: "In_use", Category: "cloud_essd", Type: "system", MultiAttach: "Disabled", Tags: map[string]string{"rollback": "allowed"}},
-		{DiskId: "d-2", Status: "ReIniting"},
+		{DiskID: "d-1", RegionID: "cn-hangzhou", InstanceID: "i-1", Status: "In_use", Category: "cloud_essd", Type: "system", MultiAttach: "Disabled", Tags: map[string]string{"rollback": "allowed"}},
+		{DiskID: "d-2", Status: "ReIniting"},
 	}
 	if d := cmp.Diff(wantDisks, disks); d != "" {
 		t.Error(d)
@@ -481,8 +481,8 @@ func TestPagingAndMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSnaps := []function.Snapshot{
-		{SnapshotId: "s-1", SourceDiskId: "d-1", Status: "accomplished", Progress: "100%", CreationTime: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)},
-		{SnapshotId: "s-2", CreationTime: time.Date(2026, 11, 20, 2, 0, 5, 0, time.UTC), Tags: map[string]string{"k": "v"}},
+		{SnapshotID: "s-1", SourceDiskID: "d-1", Status: "accomplished", Progress: "100%", CreationTime: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)},
+		{SnapshotID: "s-2", CreationTime: time.Date(2026, 11, 20, 2, 0, 5, 0, time.UTC), Tags: map[string]string{"k": "v"}},
 	}
 	if d := cmp.Diff(wantSnaps, snaps); d != "" {
 		t.Error(d)
@@ -491,7 +491,7 @@ func TestPagingAndMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]function.Instance{{InstanceId: "i-1", RegionId: "cn-hangzhou", Status: "Stopped", LockReasons: []string{"security"}, ExpiredTime: "2099-12-31T16:00Z"}}, ins); d != "" {
+	if d := cmp.Diff([]function.Instance{{InstanceID: "i-1", RegionID: "cn-hangzhou", Status: "Stopped", LockReasons: []string{"security"}, ExpiredTime: "2099-12-31T16:00Z"}}, ins); d != "" {
 		t.Error(d)
 	}
 	tags, err := e.ListTagResources(ctx, "cn-hangzhou", "disk", []string{"d-1"})

@@ -111,7 +111,7 @@ func (c *Client) DescribeDisks(ctx context.Context, regionID string, diskIDs []s
 				return "", err
 			}
 			for _, d := range resp.Disks.Disk {
-				out = append(out, function.Disk{DiskId: d.DiskId, RegionId: d.RegionId, InstanceId: d.InstanceId, Status: d.Status,
+				out = append(out, function.Disk{DiskID: d.DiskId, RegionID: d.RegionId, InstanceID: d.InstanceId, Status: d.Status,
 					Category: d.Category, Type: d.Type, MultiAttach: d.MultiAttach, Tags: tagMap(d.Tags.Tag)})
 			}
 			return resp.NextToken, nil
@@ -143,7 +143,7 @@ func (c *Client) DescribeInstances(ctx context.Context, regionID string, instanc
 				for _, l := range in.OperationLocks.LockReason {
 					locks = append(locks, l.LockReason)
 				}
-				out = append(out, function.Instance{InstanceId: in.InstanceId, RegionId: in.RegionId, Status: in.Status,
+				out = append(out, function.Instance{InstanceID: in.InstanceId, RegionID: in.RegionId, Status: in.Status,
 					LockReasons: locks, ExpiredTime: in.ExpiredTime, Network: network(in)})
 			}
 			return resp.NextToken, nil
@@ -171,7 +171,7 @@ func (c *Client) DescribeInstancesByTag(ctx context.Context, regionID, key, valu
 			return "", err
 		}
 		for _, in := range resp.Instances.Instance {
-			out = append(out, function.Instance{InstanceId: in.InstanceId, RegionId: in.RegionId, Status: in.Status, ExpiredTime: in.ExpiredTime})
+			out = append(out, function.Instance{InstanceID: in.InstanceId, RegionID: in.RegionId, Status: in.Status, ExpiredTime: in.ExpiredTime})
 		}
 		return resp.NextToken, nil
 	})
@@ -197,7 +197,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, regionID string, snapsho
 				return "", err
 			}
 			for _, s := range resp.Snapshots.Snapshot {
-				out = append(out, function.Snapshot{SnapshotId: s.SnapshotId, SourceDiskId: s.SourceDiskId, Status: s.Status,
+				out = append(out, function.Snapshot{SnapshotID: s.SnapshotId, SourceDiskID: s.SourceDiskId, Status: s.Status,
 					Progress: s.Progress, CreationTime: parseTime(s.CreationTime), Tags: tagMap(s.Tags.Tag)})
 			}
 			return resp.NextToken, nil
@@ -232,13 +232,13 @@ func (c *Client) DescribeSnapshotGroups(ctx context.Context, in function.Describ
 			return "", err
 		}
 		for _, g := range resp.SnapshotGroups.SnapshotGroup {
-			sg := function.SnapshotGroup{SnapshotGroupId: g.SnapshotGroupId, InstanceId: g.InstanceId, Name: g.Name,
+			sg := function.SnapshotGroup{SnapshotGroupID: g.SnapshotGroupId, InstanceID: g.InstanceId, Name: g.Name,
 				Status: g.Status, CreationTime: parseTime(g.CreationTime)}
 			for _, s := range g.Snapshots.Snapshot {
 				// DescribeSnapshotGroups sends no per-snapshot Status (response
 				// model of alibabacloud-go/ecs-20140526 v7): readiness is
 				// Available (and the group's Status).
-				sg.Snapshots = append(sg.Snapshots, function.GroupSnapshot{SnapshotId: s.SnapshotId, SourceDiskId: s.SourceDiskId,
+				sg.Snapshots = append(sg.Snapshots, function.GroupSnapshot{SnapshotID: s.SnapshotId, SourceDiskID: s.SourceDiskId,
 					SourceDiskType: s.SourceDiskType, Progress: s.Progress, Available: s.Available, InstantAccess: s.InstantAccess})
 			}
 			out = append(out, sg)
@@ -268,7 +268,7 @@ func (c *Client) ListTagResources(ctx context.Context, regionID, resourceType st
 				return "", err
 			}
 			for _, t := range resp.TagResources.TagResource {
-				out = append(out, function.ResourceTag{ResourceId: t.ResourceId, ResourceType: t.ResourceType, TagKey: t.TagKey, TagValue: t.TagValue})
+				out = append(out, function.ResourceTag{ResourceID: t.ResourceId, ResourceType: t.ResourceType, TagKey: t.TagKey, TagValue: t.TagValue})
 			}
 			return resp.NextToken, nil
 		})

@@ -29,7 +29,7 @@ func (c *Client) DescribeInstanceDisks(ctx context.Context, regionID, instanceID
 			return "", err
 		}
 		for _, d := range resp.Disks.Disk {
-			out = append(out, function.Disk{DiskId: d.DiskId, RegionId: d.RegionId, InstanceId: d.InstanceId, Status: d.Status,
+			out = append(out, function.Disk{DiskID: d.DiskId, RegionID: d.RegionId, InstanceID: d.InstanceId, Status: d.Status,
 				Category: d.Category, Type: d.Type, MultiAttach: d.MultiAttach, Tags: tagMap(d.Tags.Tag)})
 		}
 		return resp.NextToken, nil
@@ -54,7 +54,7 @@ func (c *Client) DescribeInstancesFullStatus(ctx context.Context, regionID strin
 			return nil, err
 		}
 		for _, s := range resp.InstanceFullStatusSet.InstanceFullStatusType {
-			out = append(out, function.InstanceHealth{InstanceId: s.InstanceId, Status: s.Status.Name, Health: s.HealthStatus.Name, HealthCode: s.HealthStatus.Code})
+			out = append(out, function.InstanceHealth{InstanceID: s.InstanceId, Status: s.Status.Name, Health: s.HealthStatus.Name, HealthCode: s.HealthStatus.Code})
 		}
 	}
 	return out, nil
@@ -78,7 +78,7 @@ func (c *Client) DescribeCloudAssistantStatus(ctx context.Context, regionID stri
 				return "", err
 			}
 			for _, s := range resp.InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus {
-				out = append(out, function.AgentStatus{InstanceId: s.InstanceId, Running: strings.EqualFold(s.CloudAssistantStatus, "true"), Version: s.CloudAssistantVersion})
+				out = append(out, function.AgentStatus{InstanceID: s.InstanceId, Running: strings.EqualFold(s.CloudAssistantStatus, "true"), Version: s.CloudAssistantVersion})
 			}
 			return resp.NextToken, nil
 		})
@@ -123,7 +123,7 @@ func (c *Client) DescribeInvocationResults(ctx context.Context, regionID, invoke
 			return "", err
 		}
 		for _, x := range resp.Invocation.InvocationResults.InvocationResult {
-			out = append(out, function.InvocationResult{InstanceId: x.InstanceId, InvocationStatus: x.InvocationStatus, ExitCode: x.ExitCode,
+			out = append(out, function.InvocationResult{InstanceID: x.InstanceId, InvocationStatus: x.InvocationStatus, ExitCode: x.ExitCode,
 				Output: x.Output, ErrorCode: x.ErrorCode, ErrorInfo: x.ErrorInfo})
 		}
 		return resp.Invocation.NextToken, nil
@@ -134,12 +134,12 @@ func (c *Client) DescribeInvocationResults(ctx context.Context, regionID, invoke
 // network is the identity fields of one DescribeInstances entry.
 func network(in ecs.Instance) function.Network {
 	n := function.Network{
-		VpcId:            in.VpcAttributes.VpcId,
-		VSwitchId:        in.VpcAttributes.VSwitchId,
+		VpcID:            in.VpcAttributes.VpcId,
+		VSwitchID:        in.VpcAttributes.VSwitchId,
 		PrivateIps:       in.VpcAttributes.PrivateIpAddress.IpAddress,
 		PublicIps:        in.PublicIpAddress.IpAddress,
 		EipAddress:       in.EipAddress.IpAddress,
-		SecurityGroupIds: in.SecurityGroupIds.SecurityGroupId,
+		SecurityGroupIDs: in.SecurityGroupIds.SecurityGroupId,
 	}
 	if len(n.PrivateIps) == 0 {
 		n.PrivateIps = in.InnerIpAddress.IpAddress // classic network

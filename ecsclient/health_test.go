@@ -33,9 +33,9 @@ func TestEmuHealthCalls(t *testing.T) {
 	if err != nil || len(insts) != 1 {
 		t.Fatalf("DescribeInstances: %v", err)
 	}
-	want := function.Network{VpcId: "vpc-1", VSwitchId: "vsw-1", PrivateIps: []string{"10.0.0.5"}, PublicIps: []string{}, EipAddress: "47.1.1.1", SecurityGroupIds: []string{"sg-1"}}
-	if got := insts[0].Network; got.VpcId != want.VpcId || got.VSwitchId != want.VSwitchId || !slices.Equal(got.PrivateIps, want.PrivateIps) ||
-		got.EipAddress != want.EipAddress || !slices.Equal(got.SecurityGroupIds, want.SecurityGroupIds) || len(got.PublicIps) != 0 {
+	want := function.Network{VpcID: "vpc-1", VSwitchID: "vsw-1", PrivateIps: []string{"10.0.0.5"}, PublicIps: []string{}, EipAddress: "47.1.1.1", SecurityGroupIDs: []string{"sg-1"}}
+	if got := insts[0].Network; got.VpcID != want.VpcID || got.VSwitchID != want.VSwitchID || !slices.Equal(got.PrivateIps, want.PrivateIps) ||
+		got.EipAddress != want.EipAddress || !slices.Equal(got.SecurityGroupIDs, want.SecurityGroupIDs) || len(got.PublicIps) != 0 {
 		t.Errorf("network %+v, want %+v", got, want)
 	}
 
@@ -44,9 +44,9 @@ func TestEmuHealthCalls(t *testing.T) {
 		t.Fatalf("DescribeInstancesFullStatus: %+v %v", hs, err)
 	}
 	for _, h := range hs {
-		wantHealth := map[string]string{inst: "Ok", "i-bp1stopped0000000000": "NotApplicable"}[h.InstanceId]
+		wantHealth := map[string]string{inst: "Ok", "i-bp1stopped0000000000": "NotApplicable"}[h.InstanceID]
 		if h.Health != wantHealth {
-			t.Errorf("%s: health %q, want %q", h.InstanceId, h.Health, wantHealth)
+			t.Errorf("%s: health %q, want %q", h.InstanceID, h.Health, wantHealth)
 		}
 	}
 

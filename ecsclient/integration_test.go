@@ -66,7 +66,7 @@ func TestEmuRoundTrips(t *testing.T) {
 		t.Fatalf("DescribeDisks: %+v %v", disks, err)
 	}
 	for _, d := range disks {
-		if d.InstanceId != "i-bp1stopped0000000000" || d.Status != function.DiskStatusInUse || d.Tags["rollback"] != "allowed" || d.Category != "cloud_essd" {
+		if d.InstanceID != "i-bp1stopped0000000000" || d.Status != function.DiskStatusInUse || d.Tags["rollback"] != "allowed" || d.Category != "cloud_essd" {
 			t.Errorf("disk %+v", d)
 		}
 	}
@@ -76,7 +76,7 @@ func TestEmuRoundTrips(t *testing.T) {
 		t.Fatalf("DescribeInstances: %+v %v", ins, err)
 	}
 	for _, in := range ins {
-		if in.InstanceId == "i-bp1locked00000000000" && (len(in.LockReasons) != 1 || in.LockReasons[0] != "security") {
+		if in.InstanceID == "i-bp1locked00000000000" && (len(in.LockReasons) != 1 || in.LockReasons[0] != "security") {
 			t.Errorf("locked: %+v", in)
 		}
 		if in.Status != function.InstanceStatusStopped {
@@ -89,10 +89,10 @@ func TestEmuRoundTrips(t *testing.T) {
 		t.Fatalf("DescribeSnapshots: %+v %v", snaps, err)
 	}
 	for _, sn := range snaps {
-		if sn.CreationTime.IsZero() || sn.SourceDiskId == "" {
+		if sn.CreationTime.IsZero() || sn.SourceDiskID == "" {
 			t.Errorf("snapshot %+v", sn)
 		}
-		if sn.SnapshotId == "s-bp1stoppedsys0000000" && (sn.Status != "accomplished" || !sn.CreationTime.Equal(time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC))) {
+		if sn.SnapshotID == "s-bp1stoppedsys0000000" && (sn.Status != "accomplished" || !sn.CreationTime.Equal(time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC))) {
 			t.Errorf("snapshot %+v", sn)
 		}
 	}
@@ -101,7 +101,7 @@ func TestEmuRoundTrips(t *testing.T) {
 	if err != nil || len(groups) != 2 {
 		t.Fatalf("DescribeSnapshotGroups: %+v %v", groups, err)
 	}
-	if groups[0].SnapshotGroupId != "ssg-bp1stopped0000000000" || len(groups[0].Snapshots) != 2 || groups[0].Snapshots[0].SourceDiskType == "" {
+	if groups[0].SnapshotGroupID != "ssg-bp1stopped0000000000" || len(groups[0].Snapshots) != 2 || groups[0].Snapshots[0].SourceDiskType == "" {
 		t.Errorf("groups %+v", groups)
 	}
 	// What the real API sends per snapshot: Available and InstantAccess, no Status.
@@ -116,21 +116,21 @@ func TestEmuRoundTrips(t *testing.T) {
 	}
 
 	// Dry run comes back as an APIError for the caller to interpret.
-	_, err = e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, DryRun: true, Disks: []function.DiskPair{{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"}}})
+	_, err = e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, DryRun: true, Disks: []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}}})
 	var ae *function.APIError
 	if !errors.As(err, &ae) || ae.Code != "DryRunOperation" || ae.HTTPStatus != 400 {
 		t.Errorf("dry run: %#v", err)
 	}
 
 	out, err := e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, Disks: []function.DiskPair{
-		{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"},
-		{DiskId: "d-bp1notready000000000", SnapshotId: "s-bp1notready000000000"},
+		{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"},
+		{DiskID: "d-bp1notready000000000", SnapshotID: "s-bp1notready000000000"},
 	}})
 	if err != nil {
 		t.Fatalf("ResetDisks: %v", err)
 	}
 	ops := out.OperationProgressSet.OperationProgress
-	if out.RequestId == "" || len(ops) != 2 || ops[0].OperationStatus != function.OperationStatusSuccess || ops[0].Item("DiskId") != "d-bp1stoppedsys0000000" ||
+	if out.RequestID == "" || len(ops) != 2 || ops[0].OperationStatus != function.OperationStatusSuccess || ops[0].Item("DiskId") != "d-bp1stoppedsys0000000" ||
 		ops[1].ErrorCode != "InvalidSnapshotId.NotReady" {
 		t.Errorf("ResetDisks: %+v", out)
 	}
@@ -181,7 +181,7 @@ func TestEmuRoundTrips(t *testing.T) {
 		t.Errorf("got ClientTokens %q, want the caller's twice", tokens)
 	}
 	created, err := e.DescribeSnapshots(ctx, region, []string{id})
-	if err != nil || len(created) != 1 || created[0].Tags["created-by"] != "ecs-disk-rollback" || created[0].SourceDiskId != "d-bp1runningdata000000" {
+	if err != nil || len(created) != 1 || created[0].Tags["created-by"] != "ecs-disk-rollback" || created[0].SourceDiskID != "d-bp1runningdata000000" {
 		t.Errorf("created snapshot: %+v %v", created, err)
 	}
 
@@ -194,7 +194,7 @@ func TestEmuRoundTrips(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, tg := range tags {
-		got[tg.ResourceId+"/"+tg.TagKey] = tg.TagValue
+		got[tg.ResourceID+"/"+tg.TagKey] = tg.TagValue
 	}
 	if got["d-bp1untagged000000000/a"] != "1" || got["d-bp1untagged000000000/b"] != "2" || got["d-bp1stoppedsys0000000/rollback"] != "allowed" {
 		t.Errorf("tags %v", got)
@@ -202,7 +202,7 @@ func TestEmuRoundTrips(t *testing.T) {
 
 	// Another region.
 	sh, err := e.DescribeDisks(ctx, "cn-shanghai", []string{"d-sh1stoppedsys0000000"})
-	if err != nil || len(sh) != 1 || sh[0].RegionId != "cn-shanghai" {
+	if err != nil || len(sh) != 1 || sh[0].RegionID != "cn-shanghai" {
 		t.Errorf("cn-shanghai: %+v %v", sh, err)
 	}
 }
@@ -233,7 +233,7 @@ func TestEmuErrorMapping(t *testing.T) {
 			return err
 		}, "InvalidDiskId.NotFound", 404},
 		{func() error {
-			_, err := e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, Disks: []function.DiskPair{{DiskId: "d-bp1runningsys0000000", SnapshotId: "s-bp1runningsys0000000"}}})
+			_, err := e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, Disks: []function.DiskPair{{DiskID: "d-bp1runningsys0000000", SnapshotID: "s-bp1runningsys0000000"}}})
 			return err
 		}, "IncorrectInstanceStatus", 403},
 		{func() error {
@@ -287,7 +287,7 @@ func TestEmuSTS(t *testing.T) {
 func TestEmuFaults(t *testing.T) {
 	ctx := context.Background()
 	reset := func(e function.ECS, disk, snap string) (*function.ResetDisksOutput, error) {
-		return e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, Disks: []function.DiskPair{{DiskId: disk, SnapshotId: snap}}})
+		return e.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, Disks: []function.DiskPair{{DiskID: disk, SnapshotID: snap}}})
 	}
 	t.Run("throttle burst retried to success", func(t *testing.T) {
 		s := startEmu(t, ecsemu.Options{})
@@ -396,10 +396,10 @@ func TestEmuConcurrency(t *testing.T) {
 	s := startEmu(t, ecsemu.Options{ResetDuration: -1})
 	conn := newConnector(t, ecsclient.Config{Endpoint: s.URL(), Retry: quickPolicy()})
 	pairs := []function.DiskPair{
-		{DiskId: "d-bp1stoppedsys0000000", SnapshotId: "s-bp1stoppedsys0000000"},
-		{DiskId: "d-bp1stoppeddata000000", SnapshotId: "s-bp1stoppeddata000000"},
-		{DiskId: "d-bp1untagged000000000", SnapshotId: "s-bp1untagged000000000"},
-		{DiskId: "d-sh1stoppedsys0000000", SnapshotId: "s-sh1stoppedsys0000000"},
+		{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"},
+		{DiskID: "d-bp1stoppeddata000000", SnapshotID: "s-bp1stoppeddata000000"},
+		{DiskID: "d-bp1untagged000000000", SnapshotID: "s-bp1untagged000000000"},
+		{DiskID: "d-sh1stoppedsys0000000", SnapshotID: "s-sh1stoppedsys0000000"},
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 16*3)
@@ -416,14 +416,14 @@ func TestEmuConcurrency(t *testing.T) {
 			}
 			p := pairs[i%len(pairs)]
 			reg := region
-			if strings.HasPrefix(p.DiskId, "d-sh1") {
+			if strings.HasPrefix(p.DiskID, "d-sh1") {
 				reg = "cn-shanghai"
 			}
-			if _, err := e.DescribeDisks(ctx, reg, []string{p.DiskId}); err != nil {
+			if _, err := e.DescribeDisks(ctx, reg, []string{p.DiskID}); err != nil {
 				errs <- err
 			}
-			if _, err := e.ResetDisk(ctx, function.ResetDiskInput{RegionID: reg, DiskID: p.DiskId, SnapshotID: p.SnapshotId}); err != nil {
-				errs <- fmt.Errorf("%s: %w", p.DiskId, err)
+			if _, err := e.ResetDisk(ctx, function.ResetDiskInput{RegionID: reg, DiskID: p.DiskID, SnapshotID: p.SnapshotID}); err != nil {
+				errs <- fmt.Errorf("%s: %w", p.DiskID, err)
 			}
 			if _, err := e.DescribeSnapshotGroups(ctx, function.DescribeSnapshotGroupsInput{RegionID: region, InstanceID: "i-bp1stopped0000000000"}); err != nil {
 				errs <- err
@@ -437,7 +437,7 @@ func TestEmuConcurrency(t *testing.T) {
 	}
 	total := 0
 	for _, p := range pairs {
-		total += s.ResetCount(p.DiskId)
+		total += s.ResetCount(p.DiskID)
 	}
 	if total != 16 {
 		t.Errorf("%d resets, want 16", total)

@@ -27,7 +27,7 @@ func (c *Client) ResetDisks(ctx context.Context, in function.ResetDisksInput) (*
 		}
 		disks := make([]ecs.ResetDisksDisk, 0, len(in.Disks))
 		for _, p := range in.Disks {
-			disks = append(disks, ecs.ResetDisksDisk{DiskId: p.DiskId, SnapshotId: p.SnapshotId})
+			disks = append(disks, ecs.ResetDisksDisk{DiskId: p.DiskID, SnapshotId: p.SnapshotID})
 		}
 		r.Disk = &disks
 		return r, ecs.CreateResetDisksResponse()
@@ -35,7 +35,7 @@ func (c *Client) ResetDisks(ctx context.Context, in function.ResetDisksInput) (*
 	if err != nil {
 		return nil, err
 	}
-	out := &function.ResetDisksOutput{RequestId: resp.RequestId}
+	out := &function.ResetDisksOutput{RequestID: resp.RequestId}
 	for _, op := range resp.OperationProgressSet.OperationProgress {
 		p := function.OperationProgress{ErrorMsg: op.ErrorMsg, ErrorCode: op.ErrorCode, OperationStatus: op.OperationStatus}
 		for _, it := range op.RelatedItemSet.RelatedItem {

@@ -45,7 +45,7 @@ func TestRedactRealSDKErrors(t *testing.T) {
 	c.cfg.Retry.MaxAttempts = 1
 	c.onRawError = func(err error) { raw = append(raw, err) }
 	e := connect(t, c)
-	_, _ = e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskId: "d-1", SnapshotId: "s-1"}}})
+	_, _ = e.ResetDisks(context.Background(), function.ResetDisksInput{RegionID: "cn-hangzhou", Disks: []function.DiskPair{{DiskID: "d-1", SnapshotID: "s-1"}}})
 	slow, _ := rawServer(t, func(c net.Conn) { readRequest(c) })
 	c2 := newTestConnector("http://" + slow)
 	c2.cfg.Retry.MaxAttempts = 1

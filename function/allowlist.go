@@ -16,7 +16,7 @@ func (h *Handler) checkAllowed(ctx context.Context, ecs ECS, plan *Plan) error {
 		return nil
 	}
 	ids := guardDiskIDs(plan.Pairs)
-	tags, err := readDiskTags(ctx, ecs, plan.RegionId, ids)
+	tags, err := readDiskTags(ctx, ecs, plan.RegionID, ids)
 	if err != nil {
 		return FromECS("ListTagResources", err)
 	}
@@ -27,11 +27,11 @@ func (h *Handler) checkAllowed(ctx context.Context, ecs ECS, plan *Plan) error {
 		}
 	}
 	if len(refused) > 0 {
-		h.guardLog(ctx, slog.LevelWarn, "disks refused by the allow-list", slog.String("regionId", plan.RegionId),
+		h.guardLog(ctx, slog.LevelWarn, "disks refused by the allow-list", slog.String("regionId", plan.RegionID),
 			slog.String("tag", key+"="+want), slog.Any("diskIds", refused))
 		return Errorf(ErrDiskNotAllowed, "%d of %d disks lack the tag %s=%s that ALLOWED_DISK_TAG requires: %s; nothing was reset",
 			len(refused), len(ids), key, want, strings.Join(refused, ", "))
 	}
-	h.guardLog(ctx, slog.LevelDebug, "disks allowed", slog.String("regionId", plan.RegionId), slog.Int("disks", len(ids)))
+	h.guardLog(ctx, slog.LevelDebug, "disks allowed", slog.String("regionId", plan.RegionID), slog.Int("disks", len(ids)))
 	return nil
 }

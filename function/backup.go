@@ -27,19 +27,19 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 	index := map[string]int{}
 	for _, p := range pairs {
 		if ctx.Err() != nil {
-			return r.deadlineBefore("CreateSnapshot of " + p.DiskId)
+			return r.deadlineBefore("CreateSnapshot of " + p.DiskID)
 		}
 		start := r.h.now()
 		in := CreateSnapshotInput{
-			RegionID:     r.req.RegionId,
-			DiskID:       p.DiskId,
-			SnapshotName: backupName(p.DiskId, unix),
-			Description:  fmt.Sprintf("ecs-disk-rollback: state of %s before its reset to %s", p.DiskId, p.SnapshotId),
-			Tags:         tags(p.DiskId),
+			RegionID:     r.req.RegionID,
+			DiskID:       p.DiskID,
+			SnapshotName: backupName(p.DiskID, unix),
+			Description:  fmt.Sprintf("ecs-disk-rollback: state of %s before its reset to %s", p.DiskID, p.SnapshotID),
+			Tags:         tags(p.DiskID),
 			// The same rollback (idempotency key) and disk give the same
 			// token, so a retried invocation gets its first backup back
 			// instead of a second snapshot (CreateSnapshot ClientToken).
-			ClientToken:   "rb-" + guardHash(r.claim.keyHash+"/"+p.DiskId),
+			ClientToken:   "rb-" + guardHash(r.claim.keyHash+"/"+p.DiskID),
 			RetentionDays: r.h.Config.BackupRetentionDays,
 		}
 		id, err := r.ecs.CreateSnapshot(ctx, in)
@@ -48,16 +48,16 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 			// back rather than a second one.
 			id, err = r.ecs.CreateSnapshot(ctx, in)
 		}
-		if fe := r.timed("CreateSnapshot", p.DiskId, start, err, id); fe != nil {
-			fe.Message = "backup of " + p.DiskId + " failed, nothing was reset: " + fe.Message
+		if fe := r.timed("CreateSnapshot", p.DiskID, start, err, id); fe != nil {
+			fe.Message = "backup of " + p.DiskID + " failed, nothing was reset: " + fe.Message
 			return fe
 		}
 		index[id] = len(r.res.Backups)
-		r.res.Backups = append(r.res.Backups, Backup{DiskId: p.DiskId, SnapshotId: id, Status: SnapshotStatusProgressing})
+		r.res.Backups = append(r.res.Backups, Backup{DiskID: p.DiskID, SnapshotID: id, Status: SnapshotStatusProgressing})
 	}
 	ids := make([]string, len(r.res.Backups))
 	for i, b := range r.res.Backups {
-		ids[i] = b.SnapshotId
+		ids[i] = b.SnapshotID
 	}
 	if len(ids) == 0 {
 		return nil
@@ -65,12 +65,12 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 	start := r.h.now()
 	var failed []string
 	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
-		snaps, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionId, ids)
+		snaps, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionID, ids)
 		if err != nil {
 			return false, err
 		}
 		for _, s := range snaps {
-			if i, ok := index[s.SnapshotId]; ok {
+			if i, ok := index[s.SnapshotID]; ok {
 				r.res.Backups[i].Status = s.Status
 			}
 		}
@@ -79,7 +79,7 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 		for _, b := range r.res.Backups {
 			switch b.Status {
 			case SnapshotStatusFailed:
-				failed = append(failed, b.SnapshotId+" of "+b.DiskId)
+				failed = append(failed, b.SnapshotID+" of "+b.DiskID)
 			case SnapshotStatusAccomplished:
 			default:
 				done = false
@@ -100,7 +100,7 @@ func (r *run) backup(ctx context.Context, pairs []DiskPair) error {
 		return nil
 	case pr.err != nil:
 		fe := FromECS("DescribeSnapshots", pr.err)
-		step.Outcome, step.Code, step.RequestId = StatusFailed, fe.Code, fe.RequestID
+		step.Outcome, step.Code, step.RequestID = StatusFailed, fe.Code, fe.RequestID
 		step.Message = "could not follow the backup snapshots, nothing was reset: " + fe.Message
 		r.step(step)
 		fe.Message = step.Message

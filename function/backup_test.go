@@ -9,7 +9,7 @@ import (
 func TestBackupBeforeReset(t *testing.T) {
 	f := manyFleet(2)
 	f.snapPolls = 3
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(2), BackupBeforeReset: true, IdempotencyKey: "key-1"})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(2), BackupBeforeReset: true, IdempotencyKey: "key-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestBackupFailureStopsBeforeReset(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeECS().addInstance("i-run0", InstanceStatusRunning, "d-run0000", "d-run0001")
 			tt.setup(f)
-			_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-run0000", "d-run0001"), BackupBeforeReset: true, StopInstance: true})
+			_, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: pairsOf("d-run0000", "d-run0001"), BackupBeforeReset: true, StopInstance: true})
 			if got := codeOf(err); got != tt.wantCode {
 				t.Fatalf("error = %v, want %s", err, tt.wantCode)
 			}

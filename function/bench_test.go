@@ -26,12 +26,12 @@ func (benchECS) ResetDisks(_ context.Context, in ResetDisksInput) (*ResetDisksOu
 	if in.DryRun {
 		return nil, &APIError{Code: codeDryRunOperation, Message: "Request validation has been passed with DryRun flag set.", RequestID: benchRequestID, HTTPStatus: 400}
 	}
-	out := &ResetDisksOutput{RequestId: benchRequestID}
+	out := &ResetDisksOutput{RequestID: benchRequestID}
 	out.OperationProgressSet.OperationProgress = make([]OperationProgress, len(in.Disks))
 	for i, p := range in.Disks {
 		out.OperationProgressSet.OperationProgress[i] = OperationProgress{
 			OperationStatus: OperationStatusSuccess,
-			RelatedItemSet:  RelatedItemSet{RelatedItem: []RelatedItem{{Name: "DiskId", Value: p.DiskId}, {Name: "SnapshotId", Value: p.SnapshotId}}},
+			RelatedItemSet:  RelatedItemSet{RelatedItem: []RelatedItem{{Name: "DiskId", Value: p.DiskID}, {Name: "SnapshotId", Value: p.SnapshotID}}},
 		}
 	}
 	return out, nil
@@ -41,7 +41,7 @@ func (benchECS) ResetDisk(context.Context, ResetDiskInput) (string, error) { ret
 func (benchECS) DescribeDisks(_ context.Context, region string, ids []string) ([]Disk, error) {
 	out := make([]Disk, len(ids))
 	for i, id := range ids {
-		out[i] = Disk{DiskId: id, RegionId: region, Status: DiskStatusInUse, Category: "cloud_essd", Type: "data"}
+		out[i] = Disk{DiskID: id, RegionID: region, Status: DiskStatusInUse, Category: "cloud_essd", Type: "data"}
 	}
 	return out, nil
 }
@@ -205,8 +205,8 @@ func TestBenchECSFixture(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Summary.Status != StatusDryRunPassed || res.Summary.Succeeded != 12 || len(res.RequestIds) != 2 {
-		t.Fatalf("summary %+v, request ids %v", res.Summary, res.RequestIds)
+	if res.Summary.Status != StatusDryRunPassed || res.Summary.Succeeded != 12 || len(res.RequestIDs) != 2 {
+		t.Fatalf("summary %+v, request ids %v", res.Summary, res.RequestIDs)
 	}
 	for i, p := range res.OperationProgressSet.OperationProgress {
 		if want := fmt.Sprintf("d-bp1bench%012d", i); p.Item("DiskId") != want {

@@ -88,7 +88,7 @@ type claim struct {
 func (h *Handler) claim(ctx context.Context, ecs ECS, inv Invocation, plan *Plan, until time.Time) (*claim, error) {
 	gs := h.guardSettings(ctx)
 	clock := h.clock()
-	c := &claim{h: h, ecs: ecs, region: plan.RegionId}
+	c := &claim{h: h, ecs: ecs, region: plan.RegionID}
 	ids := guardDiskIDs(plan.Pairs)
 	if len(ids) == 0 {
 		return c, nil
@@ -289,7 +289,7 @@ func splitExisting(ctx context.Context, ecs ECS, region string, ids []string) (e
 	}
 	found := make(map[string]bool, len(disks))
 	for _, d := range disks {
-		found[d.DiskId] = true
+		found[d.DiskID] = true
 	}
 	missing = map[string]bool{}
 	for _, id := range ids {

@@ -148,7 +148,7 @@ func (f *guardFakeECS) ListTagResources(ctx context.Context, regionID, resourceT
 	var out []ResourceTag
 	for _, id := range resourceIDs {
 		for _, k := range slices.Sorted(maps.Keys(f.tags[id])) {
-			out = append(out, ResourceTag{ResourceId: id, ResourceType: resourceType, TagKey: k, TagValue: f.tags[id][k]})
+			out = append(out, ResourceTag{ResourceID: id, ResourceType: resourceType, TagKey: k, TagValue: f.tags[id][k]})
 		}
 	}
 	return out, nil
@@ -164,7 +164,7 @@ func (f *guardFakeECS) DescribeDisks(ctx context.Context, regionID string, diskI
 	var out []Disk
 	for _, id := range diskIDs {
 		if st, ok := f.statuses[id]; ok {
-			out = append(out, Disk{DiskId: id, RegionId: regionID, Status: st, Tags: maps.Clone(f.tags[id])})
+			out = append(out, Disk{DiskID: id, RegionID: regionID, Status: st, Tags: maps.Clone(f.tags[id])})
 		}
 	}
 	return out, nil
@@ -249,14 +249,14 @@ func guardHandler(cooldown time.Duration, clock Clock) *Handler {
 func guardPairs(disks ...string) []DiskPair {
 	out := make([]DiskPair, len(disks))
 	for i, d := range disks {
-		out[i] = DiskPair{DiskId: d, SnapshotId: "s-" + strings.TrimPrefix(d, "d-")}
+		out[i] = DiskPair{DiskID: d, SnapshotID: "s-" + strings.TrimPrefix(d, "d-")}
 	}
 	return out
 }
 
 // guardPlan is a plan of disks with the caller's key (origin "").
 func guardPlan(key string, disks ...string) *Plan {
-	return &Plan{RegionId: "cn-hangzhou", Pairs: guardPairs(disks...), IdempotencyKey: key}
+	return &Plan{RegionID: "cn-hangzhou", Pairs: guardPairs(disks...), IdempotencyKey: key}
 }
 
 // guardTriggerPlan is a plan of disks with a trigger's key.
@@ -269,7 +269,7 @@ func guardTriggerPlan(origin, key string, disks ...string) *Plan {
 func guardIDs(pairs []DiskPair) []string {
 	out := make([]string, len(pairs))
 	for i, p := range pairs {
-		out[i] = p.DiskId
+		out[i] = p.DiskID
 	}
 	return out
 }
@@ -1508,14 +1508,14 @@ func TestResolveUnknown(t *testing.T) {
 				t.Fatalf("got %d progresses, want %d", len(got), len(batch))
 			}
 			for i, p := range got {
-				if p.Item("DiskId") != batch[i].DiskId || p.Item("SnapshotId") != batch[i].SnapshotId {
-					t.Errorf("progress %d names %s/%s, want %s/%s", i, p.Item("DiskId"), p.Item("SnapshotId"), batch[i].DiskId, batch[i].SnapshotId)
+				if p.Item("DiskId") != batch[i].DiskID || p.Item("SnapshotId") != batch[i].SnapshotID {
+					t.Errorf("progress %d names %s/%s, want %s/%s", i, p.Item("DiskId"), p.Item("SnapshotId"), batch[i].DiskID, batch[i].SnapshotID)
 				}
-				if got, want := p.OperationStatus+"/"+p.ErrorCode, tt.want[batch[i].DiskId]; got != want {
-					t.Errorf("%s: %s, want %s", batch[i].DiskId, got, want)
+				if got, want := p.OperationStatus+"/"+p.ErrorCode, tt.want[batch[i].DiskID]; got != want {
+					t.Errorf("%s: %s, want %s", batch[i].DiskID, got, want)
 				}
-				if p.ErrorCode == codeOutcomeUnknown && (!strings.Contains(p.ErrorMsg, batch[i].DiskId) || !strings.Contains(p.ErrorMsg, "check")) {
-					t.Errorf("%s: message %q should name the disk and say to check it", batch[i].DiskId, p.ErrorMsg)
+				if p.ErrorCode == codeOutcomeUnknown && (!strings.Contains(p.ErrorMsg, batch[i].DiskID) || !strings.Contains(p.ErrorMsg, "check")) {
+					t.Errorf("%s: message %q should name the disk and say to check it", batch[i].DiskID, p.ErrorMsg)
 				}
 			}
 			if got := f.count("DescribeDisks"); got != 1 {

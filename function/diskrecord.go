@@ -159,10 +159,10 @@ func readTags(ctx context.Context, ecs ECS, region, resourceType string, ids []s
 			return nil, err
 		}
 		for _, t := range tags {
-			if out[t.ResourceId] == nil {
-				out[t.ResourceId] = map[string]string{}
+			if out[t.ResourceID] == nil {
+				out[t.ResourceID] = map[string]string{}
 			}
-			out[t.ResourceId][t.TagKey] = t.TagValue
+			out[t.ResourceID][t.TagKey] = t.TagValue
 		}
 	}
 	return out, nil
@@ -209,9 +209,9 @@ func guardDiskIDs(pairs []DiskPair) []string {
 	ids := make([]string, 0, len(pairs))
 	seen := make(map[string]bool, len(pairs))
 	for _, p := range pairs {
-		if !seen[p.DiskId] {
-			seen[p.DiskId] = true
-			ids = append(ids, p.DiskId)
+		if !seen[p.DiskID] {
+			seen[p.DiskID] = true
+			ids = append(ids, p.DiskID)
 		}
 	}
 	return ids
@@ -221,7 +221,7 @@ func guardDiskIDs(pairs []DiskPair) []string {
 func pairsIn(pairs []DiskPair, set map[string]bool) []DiskPair {
 	var out []DiskPair
 	for _, p := range pairs {
-		if set[p.DiskId] {
+		if set[p.DiskID] {
 			out = append(out, p)
 		}
 	}

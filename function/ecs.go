@@ -82,8 +82,8 @@ func (c Credentials) GoString() string { return c.String() }
 // DiskPair is one disk and the snapshot to roll it back to, as the ECS
 // ResetDisks API names them (Disk.N.DiskId, Disk.N.SnapshotId).
 type DiskPair struct {
-	DiskId     string `json:"DiskId" validate:"required,diskid"`
-	SnapshotId string `json:"SnapshotId" validate:"required,snapshotid"`
+	DiskID     string `json:"DiskId" validate:"required,diskid"`
+	SnapshotID string `json:"SnapshotId" validate:"required,snapshotid"`
 }
 
 // ResetDisksInput is one ResetDisks call: at most 10 pairs.
@@ -95,7 +95,7 @@ type ResetDisksInput struct {
 
 // ResetDisksOutput is the ResetDisks answer, field for field.
 type ResetDisksOutput struct {
-	RequestId            string               `json:"RequestId"`
+	RequestID            string               `json:"RequestId"`
 	OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
 }
 
@@ -148,9 +148,9 @@ type ResetDiskInput struct {
 
 // Disk is what DescribeDisks tells about a disk.
 type Disk struct {
-	DiskId      string
-	RegionId    string
-	InstanceId  string
+	DiskID      string
+	RegionID    string
+	InstanceID  string
 	Status      string // In_use, Available, Attaching, Detaching, Creating, ReIniting
 	Category    string
 	Type        string // system or data
@@ -167,8 +167,8 @@ const (
 
 // Instance is what DescribeInstances tells about an instance.
 type Instance struct {
-	InstanceId  string
-	RegionId    string
+	InstanceID  string
+	RegionID    string
 	Status      string // Running, Stopped, Starting, Stopping, Pending
 	LockReasons []string
 	ExpiredTime string
@@ -186,8 +186,8 @@ const (
 
 // Snapshot is what DescribeSnapshots tells about a snapshot.
 type Snapshot struct {
-	SnapshotId   string
-	SourceDiskId string
+	SnapshotID   string
+	SourceDiskID string
 	Status       string // progressing, accomplished, failed
 	Progress     string
 	CreationTime time.Time
@@ -211,8 +211,8 @@ type DescribeSnapshotGroupsInput struct {
 
 // SnapshotGroup is an instance snapshot: one snapshot per disk taken together.
 type SnapshotGroup struct {
-	SnapshotGroupId string
-	InstanceId      string
+	SnapshotGroupID string
+	InstanceID      string
 	Name            string
 	Status          string
 	CreationTime    time.Time
@@ -221,8 +221,8 @@ type SnapshotGroup struct {
 
 // GroupSnapshot is one disk's snapshot inside a snapshot group.
 type GroupSnapshot struct {
-	SnapshotId     string
-	SourceDiskId   string
+	SnapshotID     string
+	SourceDiskID   string
 	SourceDiskType string
 	// There is no per-snapshot Status: DescribeSnapshotGroups tells a
 	// snapshot's readiness by Available (the group has Status).
@@ -264,7 +264,7 @@ type CreateSnapshotInput struct {
 
 // ResourceTag is one tag of one resource, as ListTagResources lists them.
 type ResourceTag struct {
-	ResourceId   string
+	ResourceID   string
 	ResourceType string
 	TagKey       string
 	TagValue     string

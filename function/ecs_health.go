@@ -7,18 +7,18 @@ package function
 // PrivateIpAddress.IpAddress), PublicIpAddress.IpAddress,
 // EipAddress.IpAddress and SecurityGroupIds.SecurityGroupId.
 type Network struct {
-	VpcId            string   `json:"VpcId,omitempty"`
-	VSwitchId        string   `json:"VSwitchId,omitempty"`
+	VpcID            string   `json:"VpcId,omitempty"`
+	VSwitchID        string   `json:"VSwitchId,omitempty"`
 	PrivateIps       []string `json:"PrivateIps,omitempty"`
 	PublicIps        []string `json:"PublicIps,omitempty"`
 	EipAddress       string   `json:"EipAddress,omitempty"`
-	SecurityGroupIds []string `json:"SecurityGroupIds,omitempty"`
+	SecurityGroupIDs []string `json:"SecurityGroupIds,omitempty"`
 }
 
 // InstanceHealth is one instance of DescribeInstancesFullStatus:
 // InstanceFullStatusType.HealthStatus (Name, Code) and Status.Name.
 type InstanceHealth struct {
-	InstanceId string
+	InstanceID string
 	Status     string // lifecycle: Running, Stopped, ...
 	Health     string // HealthStatus.Name: Ok, Impaired, Warning, Maintaining, Initializing, InsufficientData, NotApplicable
 	HealthCode int
@@ -32,7 +32,7 @@ const (
 
 // AgentStatus is one instance of DescribeCloudAssistantStatus.
 type AgentStatus struct {
-	InstanceId string
+	InstanceID string
 	// Running is CloudAssistantStatus "true": the agent is running.
 	Running bool
 	Version string
@@ -52,7 +52,7 @@ type InvokeCommandInput struct {
 // InvocationResult is one instance's result of DescribeInvocationResults
 // (Invocation.InvocationResults.InvocationResult).
 type InvocationResult struct {
-	InstanceId string
+	InstanceID string
 	// InvocationStatus: Pending, Running, Stopping (not finished); Success,
 	// Failed, Error, Timeout, Cancelled, Terminated, Aborted, Invalid.
 	InvocationStatus string
@@ -79,5 +79,5 @@ type HealthCheck struct {
 
 // UndoRollback names the instance whose last rollback is undone.
 type UndoRollback struct {
-	InstanceId string `json:"InstanceId" validate:"required,instanceid"`
+	InstanceID string `json:"InstanceId" validate:"required,instanceid"`
 }

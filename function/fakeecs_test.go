@@ -84,17 +84,17 @@ func (f *fakeECS) addInstance(id, status string, disks ...string) *fakeECS {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if id != "" {
-		f.instances[id] = &Instance{InstanceId: id, RegionId: fakeRegion, Status: status}
+		f.instances[id] = &Instance{InstanceID: id, RegionID: fakeRegion, Status: status}
 	}
 	for _, d := range disks {
 		st := DiskStatusInUse
 		if id == "" {
 			st = DiskStatusAvailable
 		}
-		f.disks[d] = &Disk{DiskId: d, RegionId: fakeRegion, InstanceId: id, Status: st, Category: "cloud_essd", Type: "data"}
+		f.disks[d] = &Disk{DiskID: d, RegionID: fakeRegion, InstanceID: id, Status: st, Category: "cloud_essd", Type: "data"}
 		f.diskOrder = append(f.diskOrder, d)
 		s := snapOf(d)
-		f.snapshots[s] = &Snapshot{SnapshotId: s, SourceDiskId: d, Status: SnapshotStatusAccomplished, CreationTime: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}
+		f.snapshots[s] = &Snapshot{SnapshotID: s, SourceDiskID: d, Status: SnapshotStatusAccomplished, CreationTime: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}
 	}
 	return f
 }
@@ -103,11 +103,11 @@ func (f *fakeECS) addInstance(id, status string, disks ...string) *fakeECS {
 func (f *fakeECS) addGroup(id, instance, status string, created time.Time, disks ...string) *fakeECS {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g := SnapshotGroup{SnapshotGroupId: id, InstanceId: instance, Status: status, CreationTime: created}
+	g := SnapshotGroup{SnapshotGroupID: id, InstanceID: instance, Status: status, CreationTime: created}
 	for _, d := range disks {
 		sid := "s-" + strings.TrimPrefix(id, "ssg-") + strings.TrimPrefix(d, "d-")
-		f.snapshots[sid] = &Snapshot{SnapshotId: sid, SourceDiskId: d, Status: status, CreationTime: created}
-		g.Snapshots = append(g.Snapshots, GroupSnapshot{SnapshotId: sid, SourceDiskId: d, SourceDiskType: "data", Available: status == SnapshotStatusAccomplished})
+		f.snapshots[sid] = &Snapshot{SnapshotID: sid, SourceDiskID: d, Status: status, CreationTime: created}
+		g.Snapshots = append(g.Snapshots, GroupSnapshot{SnapshotID: sid, SourceDiskID: d, SourceDiskType: "data", Available: status == SnapshotStatusAccomplished})
 	}
 	f.groups = append(f.groups, g)
 	return f
@@ -119,7 +119,7 @@ func snapOf(disk string) string { return "s-" + strings.TrimPrefix(disk, "d-") }
 func pairsOf(disks ...string) []DiskPair {
 	out := make([]DiskPair, len(disks))
 	for i, d := range disks {
-		out[i] = DiskPair{DiskId: d, SnapshotId: snapOf(d)}
+		out[i] = DiskPair{DiskID: d, SnapshotID: snapOf(d)}
 	}
 	return out
 }
@@ -245,25 +245,25 @@ func apiErr(code string, status int) *APIError {
 
 // checkReset applies ECS's per-disk checks; f.mu is held.
 func (f *fakeECS) checkReset(p DiskPair) *APIError {
-	d, ok := f.disks[p.DiskId]
+	d, ok := f.disks[p.DiskID]
 	if !ok {
 		return apiErr("InvalidDiskId.NotFound", 404)
 	}
-	s, ok := f.snapshots[p.SnapshotId]
+	s, ok := f.snapshots[p.SnapshotID]
 	if !ok {
 		return apiErr("InvalidSnapshotId.NotFound", 404)
 	}
-	if s.SourceDiskId != p.DiskId {
+	if s.SourceDiskID != p.DiskID {
 		return apiErr("InvalidParameter.Mismatch", 403)
 	}
-	if d.InstanceId != "" && f.instances[d.InstanceId].Status != InstanceStatusStopped {
+	if d.InstanceID != "" && f.instances[d.InstanceID].Status != InstanceStatusStopped {
 		return apiErr(codeIncorrectInstanceStatus, 403)
 	}
 	if d.Status != DiskStatusInUse && d.Status != DiskStatusAvailable {
 		return apiErr("IncorrectDiskStatus", 403)
 	}
 	for _, o := range f.snapshots {
-		if o.SourceDiskId == p.DiskId && o.Status == SnapshotStatusProgressing && o.SnapshotId != p.SnapshotId && strings.HasPrefix(o.SnapshotId, "s-backup") {
+		if o.SourceDiskID == p.DiskID && o.Status == SnapshotStatusProgressing && o.SnapshotID != p.SnapshotID && strings.HasPrefix(o.SnapshotID, "s-backup") {
 			return apiErr("IncorrectDiskStatus.HasUnfinishedSnapshot", 403)
 		}
 	}
@@ -275,9 +275,9 @@ func (f *fakeECS) checkReset(p DiskPair) *APIError {
 
 // applyReset resets a disk; f.mu is held.
 func (f *fakeECS) applyReset(p DiskPair) {
-	f.disks[p.DiskId].Status = DiskStatusReIniting
-	f.pending[p.DiskId] = f.resetPolls
-	f.resets[p.DiskId] = append(f.resets[p.DiskId], p.SnapshotId)
+	f.disks[p.DiskID].Status = DiskStatusReIniting
+	f.pending[p.DiskID] = f.resetPolls
+	f.resets[p.DiskID] = append(f.resets[p.DiskID], p.SnapshotID)
 }
 
 func (f *fakeECS) enterReset(first string) {
@@ -301,7 +301,7 @@ func (f *fakeECS) ResetDisks(_ context.Context, in ResetDisksInput) (*ResetDisks
 	if err := f.record(fakeCall{Op: "ResetDisks", Target: joinDiskIDs(in.Disks), DryRun: in.DryRun}); err != nil {
 		return nil, err
 	}
-	f.enterReset(in.Disks[0].DiskId)
+	f.enterReset(in.Disks[0].DiskID)
 	defer f.leaveReset()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -313,7 +313,7 @@ func (f *fakeECS) ResetDisks(_ context.Context, in ResetDisksInput) (*ResetDisks
 		}
 		return nil, dryRunOK(f.nextRequestID())
 	}
-	out := &ResetDisksOutput{RequestId: f.nextRequestID()}
+	out := &ResetDisksOutput{RequestID: f.nextRequestID()}
 	var codes []string
 	for _, p := range in.Disks {
 		if e := f.checkReset(p); e != nil {
@@ -341,7 +341,7 @@ func (f *fakeECS) ResetDisk(_ context.Context, in ResetDiskInput) (string, error
 	defer f.leaveReset()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := DiskPair{DiskId: in.DiskID, SnapshotId: in.SnapshotID}
+	p := DiskPair{DiskID: in.DiskID, SnapshotID: in.SnapshotID}
 	if e := f.checkReset(p); e != nil {
 		return "", e
 	}
@@ -385,7 +385,7 @@ func (f *fakeECS) DescribeDisks(_ context.Context, regionID string, diskIDs []st
 		if d.Status == DiskStatusReIniting {
 			f.advance(id, func() {
 				d.Status = DiskStatusInUse
-				if d.InstanceId == "" {
+				if d.InstanceID == "" {
 					d.Status = DiskStatusAvailable
 				}
 			})
@@ -427,7 +427,7 @@ func (f *fakeECS) DescribeInstancesByTag(_ context.Context, regionID, key, value
 	defer f.mu.Unlock()
 	var out []Instance
 	for _, id := range slices.Sorted(maps.Keys(f.instances)) {
-		if v, ok := f.tags[id][key]; ok && v == value && f.instances[id].RegionId == regionID {
+		if v, ok := f.tags[id][key]; ok && v == value && f.instances[id].RegionID == regionID {
 			out = append(out, *f.instances[id])
 		}
 	}
@@ -462,10 +462,10 @@ func (f *fakeECS) DescribeSnapshotGroups(_ context.Context, in DescribeSnapshotG
 	defer f.mu.Unlock()
 	var out []SnapshotGroup
 	for _, g := range f.groups {
-		if in.InstanceID != "" && g.InstanceId != in.InstanceID {
+		if in.InstanceID != "" && g.InstanceID != in.InstanceID {
 			continue
 		}
-		if len(in.SnapshotGroupIDs) > 0 && !slices.Contains(in.SnapshotGroupIDs, g.SnapshotGroupId) {
+		if len(in.SnapshotGroupIDs) > 0 && !slices.Contains(in.SnapshotGroupIDs, g.SnapshotGroupID) {
 			continue
 		}
 		if len(in.Statuses) > 0 && !slices.Contains(in.Statuses, g.Status) {
@@ -522,7 +522,7 @@ func (f *fakeECS) StartInstance(_ context.Context, regionID, instanceID string, 
 	f.health.init()
 	f.health.starts[instanceID]++
 	for _, d := range f.disks {
-		if d.InstanceId == instanceID && d.Status == DiskStatusReIniting {
+		if d.InstanceID == instanceID && d.Status == DiskStatusReIniting {
 			return apiErr("IncorrectInstanceStatus.DiskReIniting", 403) // the fake's own: a start too early
 		}
 	}
@@ -542,7 +542,7 @@ func (f *fakeECS) CreateSnapshot(_ context.Context, in CreateSnapshotInput) (str
 	}
 	f.snapSeq++
 	id := fmt.Sprintf("s-backup%04d", f.snapSeq)
-	f.snapshots[id] = &Snapshot{SnapshotId: id, SourceDiskId: in.DiskID, Status: SnapshotStatusProgressing, Tags: in.Tags}
+	f.snapshots[id] = &Snapshot{SnapshotID: id, SourceDiskID: in.DiskID, Status: SnapshotStatusProgressing, Tags: in.Tags}
 	f.pending[id] = f.snapPolls
 	return id, nil
 }
@@ -573,7 +573,7 @@ func (f *fakeECS) ListTagResources(_ context.Context, regionID, resourceType str
 	var out []ResourceTag
 	for _, id := range ids {
 		for k, v := range f.tags[id] {
-			out = append(out, ResourceTag{ResourceId: id, ResourceType: resourceType, TagKey: k, TagValue: v})
+			out = append(out, ResourceTag{ResourceID: id, ResourceType: resourceType, TagKey: k, TagValue: v})
 		}
 	}
 	return out, nil

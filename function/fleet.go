@@ -42,9 +42,9 @@ const (
 
 // FleetSpec is the fleet flow's execution input.
 type FleetSpec struct {
-	RegionId string `json:"RegionId" validate:"required,regionid"`
-	// InstanceIds lists the instances; or Tag (key=value) selects them.
-	InstanceIds []string `json:"InstanceIds,omitempty" validate:"required_without=Tag,excluded_with=Tag,omitempty,max=1000,dive,instanceid"`
+	RegionID string `json:"RegionId" validate:"required,regionid"`
+	// InstanceIDs lists the instances; or Tag (key=value) selects them.
+	InstanceIDs []string `json:"InstanceIds,omitempty" validate:"required_without=Tag,excluded_with=Tag,omitempty,max=1000,dive,instanceid"`
 	Tag         string   `json:"Tag,omitempty" validate:"omitempty,fleettag"`
 	// Canary is the first wave's size (default 1), or CanaryPercent of the
 	// eligible instances (rounded up). Every canary must succeed.
@@ -78,7 +78,7 @@ type fleetEvent struct {
 // it: the instance, and the rollback's Summary.Status, or the error its
 // Catch recorded ($Context.Current.Error).
 type FleetOutcome struct {
-	InstanceId string      `json:"InstanceId"`
+	InstanceID string      `json:"InstanceId"`
 	Status     string      `json:"Status,omitempty"`
 	Error      *FleetError `json:"Error,omitempty"`
 }
@@ -143,8 +143,8 @@ type FleetSummary struct {
 // FleetInstance is one instance: the plan (its newest accomplished
 // instance snapshot, disk count, allow-list verdict) and its outcome.
 type FleetInstance struct {
-	InstanceId      string `json:"InstanceId"`
-	SnapshotGroupId string `json:"SnapshotGroupId,omitempty"`
+	InstanceID      string `json:"InstanceId"`
+	SnapshotGroupID string `json:"SnapshotGroupId,omitempty"`
 	Disks           int    `json:"Disks"`
 	Allowed         bool   `json:"Allowed"`
 	Wave            int    `json:"Wave,omitempty"`
@@ -277,38 +277,38 @@ func (h *Handler) PlanFleet(ctx context.Context, ecs ECS, spec *FleetSpec) ([]Fl
 	var err error
 	if spec.Tag != "" {
 		key, value, _ := strings.Cut(spec.Tag, "=")
-		insts, err = ecs.DescribeInstancesByTag(ctx, spec.RegionId, key, value)
+		insts, err = ecs.DescribeInstancesByTag(ctx, spec.RegionID, key, value)
 	} else {
-		insts, err = ecs.DescribeInstances(ctx, spec.RegionId, spec.InstanceIds)
+		insts, err = ecs.DescribeInstances(ctx, spec.RegionID, spec.InstanceIDs)
 	}
 	if err != nil {
 		return nil, FromECS("DescribeInstances", err)
 	}
 	ids := make([]string, 0, len(insts))
 	for _, in := range insts {
-		ids = append(ids, in.InstanceId)
+		ids = append(ids, in.InstanceID)
 	}
 	if spec.Tag == "" {
-		ids = spec.InstanceIds // the caller's order; missing ones are reported
+		ids = spec.InstanceIDs // the caller's order; missing ones are reported
 	}
 	if len(ids) > MaxFleetInline {
 		return nil, ValidationError([]Violation{{Field: "Fleet", Rule: "max", Message: fmt.Sprintf("%d instances; one fleet execution takes at most %d (its summary must fit CloudFlow's 64 KiB state): split the fleet", len(ids), MaxFleetInline)}})
 	}
 	found := map[string]bool{}
 	for _, in := range insts {
-		found[in.InstanceId] = true
+		found[in.InstanceID] = true
 	}
 	out := make([]FleetInstance, 0, len(ids))
 	var allDisks []string
 	groupDisks := map[string][]string{}
 	for _, id := range ids {
-		fi := FleetInstance{InstanceId: id, Status: fleetNotEligible}
+		fi := FleetInstance{InstanceID: id, Status: fleetNotEligible}
 		if !found[id] {
 			fi.Code = "InvalidInstanceId.NotFound"
 			out = append(out, fi)
 			continue
 		}
-		groups, err := ecs.DescribeSnapshotGroups(ctx, DescribeSnapshotGroupsInput{RegionID: spec.RegionId, InstanceID: id, Statuses: []string{SnapshotStatusAccomplished}})
+		groups, err := ecs.DescribeSnapshotGroups(ctx, DescribeSnapshotGroupsInput{RegionID: spec.RegionID, InstanceID: id, Statuses: []string{SnapshotStatusAccomplished}})
 		if err != nil {
 			return nil, FromECS("DescribeSnapshotGroups", err)
 		}
@@ -324,18 +324,18 @@ func (h *Handler) PlanFleet(ctx context.Context, ecs ECS, spec *FleetSpec) ([]Fl
 			out = append(out, fi)
 			continue
 		}
-		fi.SnapshotGroupId, fi.Disks, fi.Allowed, fi.Status = g.SnapshotGroupId, len(pairs), true, fleetPending
+		fi.SnapshotGroupID, fi.Disks, fi.Allowed, fi.Status = g.SnapshotGroupID, len(pairs), true, fleetPending
 		groupDisks[id] = pairDiskIDs(pairs)
 		allDisks = append(allDisks, groupDisks[id]...)
 		out = append(out, fi)
 	}
 	if key := h.Config.AllowedDiskTagKey; key != "" && len(allDisks) > 0 {
-		tags, err := readDiskTags(ctx, ecs, spec.RegionId, allDisks)
+		tags, err := readDiskTags(ctx, ecs, spec.RegionID, allDisks)
 		if err != nil {
 			return nil, FromECS("ListTagResources", err)
 		}
 		for i := range out {
-			if slices.ContainsFunc(groupDisks[out[i].InstanceId], func(d string) bool {
+			if slices.ContainsFunc(groupDisks[out[i].InstanceID], func(d string) bool {
 				v, ok := tags[d][key]
 				return !ok || v != h.Config.AllowedDiskTagValue
 			}) {

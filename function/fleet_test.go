@@ -45,8 +45,8 @@ func tally(t *testing.T, spec map[string]any, st *FleetState, statusOf func(id s
 		if err := json.Unmarshal(raw, &req); err != nil {
 			t.Fatal(err)
 		}
-		o := statusOf(req.InstanceId)
-		o.InstanceId = req.InstanceId
+		o := statusOf(req.InstanceID)
+		o.InstanceID = req.InstanceID
 		outs = append(outs, o)
 	}
 	ev, _ := json.Marshal(map[string]any{"Fleet": fleetSpecJSON(t, spec), "Key": "exec-1", "State": st, "Outcomes": outs})
@@ -92,7 +92,7 @@ func TestPlanFleet(t *testing.T) {
 			}
 			var got []string
 			for _, in := range st.Summary.Instances {
-				s := in.InstanceId + "=" + in.Status
+				s := in.InstanceID + "=" + in.Status
 				if in.Code != "" {
 					s += "/" + in.Code
 				}
@@ -105,8 +105,8 @@ func TestPlanFleet(t *testing.T) {
 				t.Errorf("status = %s, want %s", st.Summary.Status, tc.status)
 			}
 			for _, in := range st.Summary.Instances {
-				if in.Status != fleetNotEligible && (in.SnapshotGroupId != "ssg-"+strings.TrimPrefix(in.InstanceId, "i-") || in.Disks != 2 || !in.Allowed) {
-					t.Errorf("plan of %s = %+v, want its group, 2 disks, allowed", in.InstanceId, in)
+				if in.Status != fleetNotEligible && (in.SnapshotGroupID != "ssg-"+strings.TrimPrefix(in.InstanceID, "i-") || in.Disks != 2 || !in.Allowed) {
+					t.Errorf("plan of %s = %+v, want its group, 2 disks, allowed", in.InstanceID, in)
 				}
 			}
 		})
@@ -204,7 +204,7 @@ func TestFleetWaves(t *testing.T) {
 			}
 			for _, in := range s.Instances {
 				if in.Status == StatusFailed && in.Step != "StopInstance" {
-					t.Errorf("%s failed at step %q, want StopInstance", in.InstanceId, in.Step)
+					t.Errorf("%s failed at step %q, want StopInstance", in.InstanceID, in.Step)
 				}
 			}
 		})
@@ -228,7 +228,7 @@ func TestFleetRequests(t *testing.T) {
 	if err := req.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	got := fmt.Sprintf("%s %s %s stop=%v wait=%v dry=%v", req.InstanceId, req.SnapshotGroupId, req.IdempotencyKey, req.StopInstance, req.Wait, req.DryRun)
+	got := fmt.Sprintf("%s %s %s stop=%v wait=%v dry=%v", req.InstanceID, req.SnapshotGroupID, req.IdempotencyKey, req.StopInstance, req.Wait, req.DryRun)
 	if want := "i-fleet0000 ssg-fleet0000 fleet:exec-1/i-fleet0000 stop=true wait=true dry=false"; got != want {
 		t.Errorf("request = %s, want %s", got, want)
 	}

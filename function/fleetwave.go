@@ -17,7 +17,7 @@ func fleetRequest(spec *FleetSpec, instanceID, groupID, key string) (json.RawMes
 	for k, v := range spec.Options {
 		m[k] = v
 	}
-	m["RegionId"], m["InstanceId"], m["SnapshotGroupId"] = spec.RegionId, instanceID, groupID
+	m["RegionId"], m["InstanceId"], m["SnapshotGroupId"] = spec.RegionID, instanceID, groupID
 	if spec.DryRun {
 		m["DryRun"] = true
 	}
@@ -116,7 +116,7 @@ func nextWave(st *FleetState, spec *FleetSpec, key string, l fleetLimits, action
 		if in.Status != fleetPending {
 			continue
 		}
-		req, _ := fleetRequest(spec, in.InstanceId, in.SnapshotGroupId, key)
+		req, _ := fleetRequest(spec, in.InstanceID, in.SnapshotGroupID, key)
 		st.Next = append(st.Next, req)
 		in.Status, in.Wave = fleetInWave, st.Wave+1
 	}
@@ -136,7 +136,7 @@ func tallyFleet(spec *FleetSpec, ev *fleetEvent, _ Config) *FleetState {
 	st := ev.State
 	byID := map[string]FleetOutcome{}
 	for _, o := range ev.Outcomes {
-		byID[o.InstanceId] = o
+		byID[o.InstanceID] = o
 	}
 	waveFailed := 0
 	for i := range st.Summary.Instances {
@@ -144,7 +144,7 @@ func tallyFleet(spec *FleetSpec, ev *fleetEvent, _ Config) *FleetState {
 		if in.Status != fleetInWave {
 			continue
 		}
-		o, ok := byID[in.InstanceId]
+		o, ok := byID[in.InstanceID]
 		switch {
 		case !ok:
 			in.Status, in.Code = StatusFailed, "OutcomeMissing"

@@ -106,10 +106,10 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 	if h.Logger == nil {
 		return
 	}
-	attrs := []any{slog.String("fcRequestId", inv.RequestID), slog.String("regionId", req.RegionId),
+	attrs := []any{slog.String("fcRequestId", inv.RequestID), slog.String("regionId", req.RegionID),
 		slog.Int("disks", plannedDisks(req, res)), slog.Bool("dryRun", req.DryRun), slog.Int64("durationMs", h.since(start))}
 	if res != nil {
-		attrs = append(attrs, slog.String("status", res.Summary.Status), slog.String("ecsRequestId", res.RequestId),
+		attrs = append(attrs, slog.String("status", res.Summary.Status), slog.String("ecsRequestId", res.RequestID),
 			slog.Int("succeeded", res.Summary.Succeeded), slog.Int("failed", res.Summary.Failed))
 	}
 	if err != nil {

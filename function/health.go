@@ -82,7 +82,7 @@ func (r *run) gateRound(ctx context.Context, ids []string, round int) {
 	}
 	g := &gate{r: r, ids: ids, round: round, out: map[string]*HealthOutcome{}, deadlineFirst: deadlineFirst, bound: bound}
 	for _, id := range ids {
-		g.out[id] = &HealthOutcome{InstanceId: id, Type: hc.Type, Round: round}
+		g.out[id] = &HealthOutcome{InstanceID: id, Type: hc.Type, Round: round}
 	}
 	switch hc.Type {
 	case "InstanceStatus":
@@ -147,12 +147,12 @@ func (g *gate) instanceStatus(ctx context.Context) {
 	calls := 0
 	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
 		calls++
-		hs, err := r.ecs.DescribeInstancesFullStatus(ctx, r.req.RegionId, g.open())
+		hs, err := r.ecs.DescribeInstancesFullStatus(ctx, r.req.RegionID, g.open())
 		if err != nil {
 			return false, err
 		}
 		for _, h := range hs {
-			o, ok := g.out[h.InstanceId]
+			o, ok := g.out[h.InstanceID]
 			if !ok || o.Status != "" {
 				continue
 			}
@@ -199,12 +199,12 @@ func (g *gate) command(ctx context.Context) {
 	running := map[string]bool{}
 	pr := r.w.poll(actx, func(ctx context.Context) (bool, error) {
 		calls++
-		as, err := r.ecs.DescribeCloudAssistantStatus(ctx, r.req.RegionId, g.ids)
+		as, err := r.ecs.DescribeCloudAssistantStatus(ctx, r.req.RegionID, g.ids)
 		if err != nil {
 			return false, err
 		}
 		for _, a := range as {
-			running[a.InstanceId] = a.Running
+			running[a.InstanceID] = a.Running
 		}
 		all := true
 		for _, id := range g.ids {
@@ -234,7 +234,7 @@ func (g *gate) command(ctx context.Context) {
 		return
 	}
 	start := r.h.now()
-	in := InvokeCommandInput{RegionID: r.req.RegionId, CommandID: cmd, InstanceIDs: ready,
+	in := InvokeCommandInput{RegionID: r.req.RegionID, CommandID: cmd, InstanceIDs: ready,
 		ClientToken: "hc-" + guardHash(fmt.Sprintf("%s/%s/%d/%d", r.inv.RequestID, strings.Join(ready, ","), g.round, start.UnixNano()))}
 	invokeID, err := r.ecs.InvokeCommand(ctx, in)
 	if fe := r.timed("InvokeCommand", strings.Join(ready, ","), start, err, cmd+" → "+invokeID); fe != nil {
@@ -244,12 +244,12 @@ func (g *gate) command(ctx context.Context) {
 	calls = 0
 	pr = r.w.poll(ctx, func(ctx context.Context) (bool, error) {
 		calls++
-		res, err := r.ecs.DescribeInvocationResults(ctx, r.req.RegionId, invokeID)
+		res, err := r.ecs.DescribeInvocationResults(ctx, r.req.RegionID, invokeID)
 		if err != nil {
 			return false, err
 		}
 		for _, x := range res {
-			o, ok := g.out[x.InstanceId]
+			o, ok := g.out[x.InstanceID]
 			if !ok || o.Status != "" {
 				continue
 			}

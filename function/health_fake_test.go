@@ -39,7 +39,7 @@ func (f *fakeECS) DescribeInstanceDisks(_ context.Context, regionID, instanceID 
 	defer f.mu.Unlock()
 	var out []Disk
 	for _, id := range f.diskOrder {
-		if d := f.disks[id]; d.InstanceId == instanceID {
+		if d := f.disks[id]; d.InstanceID == instanceID {
 			c := *d
 			c.Tags = map[string]string{}
 			for k, v := range f.tags[id] {
@@ -68,7 +68,7 @@ func (f *fakeECS) DescribeInstancesFullStatus(_ context.Context, regionID string
 		if st == InstanceStatusRunning {
 			h = pick(f.health.status[id], f.health.starts[id]-1, healthOk)
 		}
-		out = append(out, InstanceHealth{InstanceId: id, Status: st, Health: h})
+		out = append(out, InstanceHealth{InstanceID: id, Status: st, Health: h})
 	}
 	return out, nil
 }
@@ -81,7 +81,7 @@ func (f *fakeECS) DescribeCloudAssistantStatus(_ context.Context, regionID strin
 	defer f.mu.Unlock()
 	var out []AgentStatus
 	for _, id := range ids {
-		out = append(out, AgentStatus{InstanceId: id, Running: !f.health.agentDown[id]})
+		out = append(out, AgentStatus{InstanceID: id, Running: !f.health.agentDown[id]})
 	}
 	return out, nil
 }
@@ -107,7 +107,7 @@ func (f *fakeECS) DescribeInvocationResults(_ context.Context, regionID, invokeI
 	var out []InvocationResult
 	for _, id := range f.health.invoked[invokeID] {
 		code := pick(f.health.exitCodes[id], f.health.invokes[id], 0)
-		x := InvocationResult{InstanceId: id, InvocationStatus: "Success", ExitCode: code, Output: fmt.Sprintf("exit %d", code)}
+		x := InvocationResult{InstanceID: id, InvocationStatus: "Success", ExitCode: code, Output: fmt.Sprintf("exit %d", code)}
 		if code != 0 {
 			x.InvocationStatus, x.ErrorCode = "Failed", "ExitCodeNonzero"
 		}

@@ -9,7 +9,7 @@ import (
 
 func TestValidateHealthFields(t *testing.T) {
 	base := func(mod func(r *Request)) *Request {
-		r := &Request{RegionId: "cn-hangzhou", Disk: []DiskPair{{DiskId: okDisk, SnapshotId: okSnap}}, StopInstance: true, StartInstance: true, BackupBeforeReset: true}
+		r := &Request{RegionID: "cn-hangzhou", Disk: []DiskPair{{DiskID: okDisk, SnapshotID: okSnap}}, StopInstance: true, StartInstance: true, BackupBeforeReset: true}
 		mod(r)
 		return r
 	}
@@ -37,9 +37,9 @@ func TestValidateHealthFields(t *testing.T) {
 			r.OnUnhealthy, r.BackupBeforeReset = "Undo", false
 		}), []string{"BackupBeforeReset/required_if"}},
 		{"OnUnhealthy without gate", base(func(r *Request) { r.OnUnhealthy = "Report" }), []string{"OnUnhealthy/excluded_without"}},
-		{"UndoRollback", &Request{RegionId: "cn-hangzhou", UndoRollback: &UndoRollback{InstanceId: "i-bp1running0000000000"}}, nil},
-		{"UndoRollback with Disk", base(func(r *Request) { r.UndoRollback = &UndoRollback{InstanceId: "i-bp1running0000000000"} }), []string{"UndoRollback/excluded_with"}},
-		{"UndoRollback bad id", &Request{RegionId: "cn-hangzhou", UndoRollback: &UndoRollback{InstanceId: "bp1"}}, []string{"UndoRollback.InstanceId/instanceid"}},
+		{"UndoRollback", &Request{RegionID: "cn-hangzhou", UndoRollback: &UndoRollback{InstanceID: "i-bp1running0000000000"}}, nil},
+		{"UndoRollback with Disk", base(func(r *Request) { r.UndoRollback = &UndoRollback{InstanceID: "i-bp1running0000000000"} }), []string{"UndoRollback/excluded_with"}},
+		{"UndoRollback bad id", &Request{RegionID: "cn-hangzhou", UndoRollback: &UndoRollback{InstanceID: "bp1"}}, []string{"UndoRollback.InstanceId/instanceid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestDecodeHealthObjects(t *testing.T) {
 
 // gatedRequest rolls back i-run0's system disk with a gate.
 func gatedRequest(hc *HealthCheck, on string) *Request {
-	return &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true, BackupBeforeReset: true, HealthCheck: hc, OnUnhealthy: on}
+	return &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true, BackupBeforeReset: true, HealthCheck: hc, OnUnhealthy: on}
 }
 
 func TestGateOutcomes(t *testing.T) {
@@ -146,7 +146,7 @@ func TestGateOutcomes(t *testing.T) {
 			}
 			resets := slices.Clone(f.resets["d-runsys"])
 			for i, s := range resets {
-				if len(res.Backups) == 1 && s == res.Backups[0].SnapshotId {
+				if len(res.Backups) == 1 && s == res.Backups[0].SnapshotID {
 					resets[i] = "backup"
 				}
 			}
@@ -173,7 +173,7 @@ func TestStartNoStock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := stopStartFleet()
 			f.health.noStock = map[string]int{"i-run0": tt.refusals}
-			res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
+			res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
 			var fe *Error
 			code := ""
 			if errors.As(err, &fe) {
@@ -197,15 +197,15 @@ func TestStartNoStock(t *testing.T) {
 }
 
 func TestIdentityChanges(t *testing.T) {
-	a := Network{VpcId: "vpc-1", VSwitchId: "vsw-1", PrivateIps: []string{"10.0.0.2"}, PublicIps: []string{"47.0.0.1"}, SecurityGroupIds: []string{"sg-1", "sg-2"}}
+	a := Network{VpcID: "vpc-1", VSwitchID: "vsw-1", PrivateIps: []string{"10.0.0.2"}, PublicIps: []string{"47.0.0.1"}, SecurityGroupIDs: []string{"sg-1", "sg-2"}}
 	tests := []struct {
 		name string
 		b    Network
 		want int
 	}{
-		{"same, groups reordered", Network{VpcId: "vpc-1", VSwitchId: "vsw-1", PrivateIps: []string{"10.0.0.2"}, PublicIps: []string{"47.0.0.1"}, SecurityGroupIds: []string{"sg-2", "sg-1"}}, 0},
-		{"public IP", Network{VpcId: "vpc-1", VSwitchId: "vsw-1", PrivateIps: []string{"10.0.0.2"}, PublicIps: []string{"47.0.0.9"}, SecurityGroupIds: []string{"sg-1", "sg-2"}}, 1},
-		{"everything", Network{VpcId: "vpc-2", VSwitchId: "vsw-2", EipAddress: "1.2.3.4"}, 6},
+		{"same, groups reordered", Network{VpcID: "vpc-1", VSwitchID: "vsw-1", PrivateIps: []string{"10.0.0.2"}, PublicIps: []string{"47.0.0.1"}, SecurityGroupIDs: []string{"sg-2", "sg-1"}}, 0},
+		{"public IP", Network{VpcID: "vpc-1", VSwitchID: "vsw-1", PrivateIps: []string{"10.0.0.2"}, PublicIps: []string{"47.0.0.9"}, SecurityGroupIDs: []string{"sg-1", "sg-2"}}, 1},
+		{"everything", Network{VpcID: "vpc-2", VSwitchID: "vsw-2", EipAddress: "1.2.3.4"}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +223,7 @@ func TestCommandGateAgentDownOnOne(t *testing.T) {
 	clock := newFakeClock()
 	h := rollbackHandler(clock)
 	h.Config.HealthCommandID = "c-health0001"
-	req := &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys", "d-run1sys"), StopInstance: true, StartInstance: true, HealthCheck: &HealthCheck{Type: "Command", TimeoutSeconds: 60}}
+	req := &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys", "d-run1sys"), StopInstance: true, StartInstance: true, HealthCheck: &HealthCheck{Type: "Command", TimeoutSeconds: 60}}
 	_, err := h.Rollback(rollbackCtx(t, clock), f, Invocation{RequestID: "fc-req-1"}, req)
 	var fe *Error
 	if !errors.As(err, &fe) || fe.Code != ErrHealthCheckUnavailable {
@@ -231,7 +231,7 @@ func TestCommandGateAgentDownOnOne(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, o := range fe.Result.Health {
-		got[o.InstanceId] = o.Status
+		got[o.InstanceID] = o.Status
 	}
 	if want := map[string]string{"i-run0": HealthHealthy, "i-run1": HealthAgentUnavailable}; got["i-run0"] != want["i-run0"] || got["i-run1"] != want["i-run1"] {
 		t.Errorf("verdicts %v, want %v", got, want)
@@ -245,7 +245,7 @@ func TestResolveUndo(t *testing.T) {
 	backup := func(f *fakeECS, disk, snap, of, key, at string) {
 		f.tags[disk] = map[string]string{tagBackup: snap, tagKey: key, tagAt: at}
 		if snap != "" && of != "" {
-			f.snapshots[snap] = &Snapshot{SnapshotId: snap, SourceDiskId: of, Status: SnapshotStatusAccomplished, Tags: map[string]string{tagBackupOf: of}}
+			f.snapshots[snap] = &Snapshot{SnapshotID: snap, SourceDiskID: of, Status: SnapshotStatusAccomplished, Tags: map[string]string{tagBackupOf: of}}
 		}
 	}
 	tests := []struct {
@@ -258,7 +258,7 @@ func TestResolveUndo(t *testing.T) {
 		{"the last rollback's backups", func(f *fakeECS) {
 			backup(f, "d-runsys", "s-bk1", "d-runsys", "k2", "200")
 			backup(f, "d-rundata", "s-bk0", "d-rundata", "k1", "100") // an older rollback's
-		}, "", []DiskPair{{DiskId: "d-runsys", SnapshotId: "s-bk1"}}},
+		}, "", []DiskPair{{DiskID: "d-runsys", SnapshotID: "s-bk1"}}},
 		{"backup released", func(f *fakeECS) { backup(f, "d-runsys", "s-gone", "", "k1", "100") }, ErrNothingToUndo, nil},
 		{"not this disk's backup", func(f *fakeECS) { backup(f, "d-runsys", "s-other", "d-rundata", "k1", "100") }, ErrNothingToUndo, nil},
 	}
@@ -266,7 +266,7 @@ func TestResolveUndo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := stopStartFleet()
 			tt.setup(f)
-			req := &Request{RegionId: fakeRegion, UndoRollback: &UndoRollback{InstanceId: "i-run0"}, DryRun: true, StopInstance: true, StartInstance: true}
+			req := &Request{RegionID: fakeRegion, UndoRollback: &UndoRollback{InstanceID: "i-run0"}, DryRun: true, StopInstance: true, StartInstance: true}
 			res, err := runRollback(t, f, req)
 			code := ""
 			var fe *Error

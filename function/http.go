@@ -118,13 +118,13 @@ func (h *Handler) runHTTP(ctx context.Context, inv Invocation, event []byte) *ev
 type httpBody struct {
 	Code       string      `json:"Code"`
 	Message    string      `json:"Message"`
-	RequestId  string      `json:"RequestId,omitempty"`
+	RequestID  string      `json:"RequestId,omitempty"`
 	Violations []Violation `json:"Violations,omitempty"`
 	Result     *Result     `json:"Result,omitempty"`
 }
 
 func httpError(e *Error, headers map[string]string) *events.HTTPTriggerResponse {
-	return httpJSON(httpStatus(e), httpBody{Code: e.Code, Message: e.Message, RequestId: e.RequestID, Violations: e.Violations, Result: e.Result}, headers)
+	return httpJSON(httpStatus(e), httpBody{Code: e.Code, Message: e.Message, RequestID: e.RequestID, Violations: e.Violations, Result: e.Result}, headers)
 }
 
 // httpJSON encodes v; encoding/json escapes <, > and &, so request data

@@ -30,7 +30,7 @@ func (r *run) readIdentityAfter(ctx context.Context) {
 		return
 	}
 	start := r.h.now()
-	insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionId, ids)
+	insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionID, ids)
 	if err != nil {
 		r.timed("IdentityCheck", strings.Join(ids, ","), start, err, "")
 		return
@@ -40,9 +40,9 @@ func (r *run) readIdentityAfter(ctx context.Context) {
 	}
 	var warnings []string
 	for _, in := range insts {
-		r.netAfter[in.InstanceId] = in.Network
-		if before, ok := r.netBefore[in.InstanceId]; ok {
-			warnings = append(warnings, identityChanges(in.InstanceId, before, in.Network)...)
+		r.netAfter[in.InstanceID] = in.Network
+		if before, ok := r.netBefore[in.InstanceID]; ok {
+			warnings = append(warnings, identityChanges(in.InstanceID, before, in.Network)...)
 		}
 	}
 	r.res.Warnings = append(r.res.Warnings, warnings...)
@@ -70,8 +70,8 @@ func identityChanges(id string, a, b Network) []string {
 	list("private IPs", a.PrivateIps, b.PrivateIps)
 	list("public IPs", a.PublicIps, b.PublicIps)
 	field("EIP", a.EipAddress, b.EipAddress)
-	list("security groups", a.SecurityGroupIds, b.SecurityGroupIds)
-	field("VPC", a.VpcId, b.VpcId)
-	field("vSwitch", a.VSwitchId, b.VSwitchId)
+	list("security groups", a.SecurityGroupIDs, b.SecurityGroupIDs)
+	field("VPC", a.VpcID, b.VpcID)
+	field("vSwitch", a.VSwitchID, b.VSwitchID)
 	return out
 }

@@ -34,13 +34,13 @@ import (
 func (r *run) planInstances(ctx context.Context, p *Plan) error {
 	diskIDs := pairDiskIDs(p.Pairs)
 	start := r.h.now()
-	disks, err := r.ecs.DescribeDisks(ctx, p.RegionId, diskIDs)
+	disks, err := r.ecs.DescribeDisks(ctx, p.RegionID, diskIDs)
 	if fe := r.timed("DescribeDisks", strings.Join(diskIDs, ","), start, err, ""); fe != nil {
 		return fe
 	}
 	r.diskInstance = make(map[string]string, len(disks))
 	for _, d := range disks {
-		r.diskInstance[d.DiskId] = d.InstanceId
+		r.diskInstance[d.DiskID] = d.InstanceID
 	}
 	var instIDs []string
 	for _, id := range diskIDs {
@@ -52,20 +52,20 @@ func (r *run) planInstances(ctx context.Context, p *Plan) error {
 		return nil // detached disks: nothing to stop or start
 	}
 	start = r.h.now()
-	insts, err := r.ecs.DescribeInstances(ctx, p.RegionId, instIDs)
+	insts, err := r.ecs.DescribeInstances(ctx, p.RegionID, instIDs)
 	if fe := r.timed("DescribeInstances", strings.Join(instIDs, ","), start, err, ""); fe != nil {
 		return fe
 	}
 	start = r.h.now()
-	tags, err := readTags(ctx, r.ecs, p.RegionId, resourceInstance, instIDs)
+	tags, err := readTags(ctx, r.ecs, p.RegionID, resourceInstance, instIDs)
 	if fe := r.timed("ListTagResources", strings.Join(instIDs, ","), start, err, "instance tags: "+tagStoppedBy); fe != nil {
 		return fe
 	}
 	r.instStatus = make(map[string]string, len(insts))
 	r.netBefore = make(map[string]Network, len(insts))
 	for _, in := range insts {
-		r.instStatus[in.InstanceId] = in.Status
-		r.netBefore[in.InstanceId] = in.Network
+		r.instStatus[in.InstanceID] = in.Status
+		r.netBefore[in.InstanceID] = in.Network
 	}
 	stop, startAfter := r.req.StopInstance, r.req.StartInstance
 	for _, id := range instIDs {
@@ -96,7 +96,7 @@ func (r *run) instancesOf(ids []string, pairs []DiskPair) []string {
 	var out []string
 	for _, id := range ids {
 		for _, p := range pairs {
-			if r.diskInstance[p.DiskId] == id {
+			if r.diskInstance[p.DiskID] == id {
 				out = append(out, id)
 				break
 			}
@@ -117,7 +117,7 @@ func (r *run) stopPhase(ctx context.Context) error {
 	ids := r.instancesOf(r.plan.InstancesToStop, r.toReset)
 	if len(ids) > 0 {
 		start := r.h.now()
-		err := writeTags(ctx, r.ecs, r.req.RegionId, resourceInstance, ids, map[string]string{tagStoppedBy: r.claim.keyHash})
+		err := writeTags(ctx, r.ecs, r.req.RegionID, resourceInstance, ids, map[string]string{tagStoppedBy: r.claim.keyHash})
 		if fe := r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+": the record that this rollback owes these instances a start"); fe != nil {
 			fe.Message = "could not record which instances this rollback stops, so none was stopped: " + fe.Message
 			return fe
@@ -128,7 +128,7 @@ func (r *run) stopPhase(ctx context.Context) error {
 			return r.deadlineBefore("StopInstance " + id)
 		}
 		start := r.h.now()
-		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionId, InstanceID: id, StoppedMode: StoppedModeKeepCharging})
+		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionID, InstanceID: id, StoppedMode: StoppedModeKeepCharging})
 		msg := "StoppedMode KeepCharging"
 		if err != nil && actedMaybe(err) {
 			// ECS may have acted: the instance is ours to start again either
@@ -157,7 +157,7 @@ func (r *run) stopPhase(ctx context.Context) error {
 		return nil
 	case pr.err != nil:
 		fe := FromECS("DescribeInstances", pr.err)
-		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+		step.Outcome, step.Code, step.Message, step.RequestID = StatusFailed, fe.Code, fe.Message, fe.RequestID
 		r.step(step)
 		return fe
 	}
@@ -170,7 +170,7 @@ func (r *run) stopPhase(ctx context.Context) error {
 // instanceStatusNow reads an instance's status on the invocation's context
 // ("" when it cannot be read).
 func (r *run) instanceStatusNow(id string) string {
-	insts, err := r.ecs.DescribeInstances(r.ctx, r.req.RegionId, []string{id})
+	insts, err := r.ecs.DescribeInstances(r.ctx, r.req.RegionID, []string{id})
 	if err != nil || len(insts) == 0 {
 		return ""
 	}
@@ -181,12 +181,12 @@ func (r *run) instanceStatusNow(id string) string {
 func (r *run) waitInstances(ctx context.Context, ids []string, want string) (map[string]string, pollResult) {
 	status := map[string]string{}
 	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
-		insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionId, ids)
+		insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionID, ids)
 		if err != nil {
 			return false, err
 		}
 		for _, in := range insts {
-			status[in.InstanceId] = in.Status
+			status[in.InstanceID] = in.Status
 		}
 		for _, id := range ids {
 			if status[id] != want {
@@ -258,12 +258,12 @@ func (r *run) restart(ctx context.Context) {
 // this invocation or by an earlier attempt with the same key.
 func (r *run) touched(id string) bool {
 	for _, p := range r.dups {
-		if r.diskInstance[p.DiskId] == id {
+		if r.diskInstance[p.DiskID] == id {
 			return true
 		}
 	}
 	for i, p := range r.toReset {
-		if r.diskInstance[p.DiskId] == id && r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus != StatusFailed {
+		if r.diskInstance[p.DiskID] == id && r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus != StatusFailed {
 			return true
 		}
 	}
@@ -294,13 +294,13 @@ func (r *run) startAndConfirm(ctx context.Context, ids []string) {
 	var accepted []string
 	for _, id := range ids {
 		start := r.h.now()
-		err := r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+		err := r.ecs.StartInstance(ctx, r.req.RegionID, id, false)
 		if err != nil && actedMaybe(err) && r.instanceStatusNow(id) == InstanceStatusStopped {
 			// The start did not take (still Stopped): starting is safe to
 			// ask again, a started instance refuses a second start.
 			r.timed("StartInstance", id, start, err, "")
 			start = r.h.now()
-			err = r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+			err = r.ecs.StartInstance(ctx, r.req.RegionID, id, false)
 		}
 		if isNoStock(err) {
 			err = r.startDespiteNoStock(ctx, id, start, err)
@@ -342,13 +342,13 @@ func (r *run) unsettledDisks(ids []string) []string {
 	settled := map[string]bool{}
 	for _, d := range r.res.Disks {
 		if d.Status != DiskStatusReIniting && d.Status != "Unknown" {
-			settled[d.DiskId] = true
+			settled[d.DiskID] = true
 		}
 	}
 	var out []string
 	for _, p := range r.planPairs() {
-		if slices.Contains(ids, r.diskInstance[p.DiskId]) && !settled[p.DiskId] && r.diskTouched(p.DiskId) {
-			out = append(out, p.DiskId)
+		if slices.Contains(ids, r.diskInstance[p.DiskID]) && !settled[p.DiskID] && r.diskTouched(p.DiskID) {
+			out = append(out, p.DiskID)
 		}
 	}
 	return out
@@ -357,12 +357,12 @@ func (r *run) unsettledDisks(ids []string) []string {
 // diskTouched reports whether disk id may have been reset.
 func (r *run) diskTouched(id string) bool {
 	for _, p := range r.dups {
-		if p.DiskId == id {
+		if p.DiskID == id {
 			return true
 		}
 	}
 	for i, p := range r.toReset {
-		if p.DiskId == id {
+		if p.DiskID == id {
 			return r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus != StatusFailed
 		}
 	}
@@ -377,7 +377,7 @@ func (r *run) clearStoppedBy(ctx context.Context, ids []string) {
 		return
 	}
 	start := r.h.now()
-	err := writeTags(ctx, r.ecs, r.req.RegionId, resourceInstance, ids, map[string]string{tagStoppedBy: ""})
+	err := writeTags(ctx, r.ecs, r.req.RegionID, resourceInstance, ids, map[string]string{tagStoppedBy: ""})
 	r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+" cleared: nothing owed")
 }
 
@@ -419,7 +419,7 @@ func (r *run) dryRunStop(ctx context.Context, ids []string) map[string]*Error {
 	refused := map[string]*Error{}
 	for _, id := range ids {
 		start := r.h.now()
-		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionId, InstanceID: id, StoppedMode: StoppedModeKeepCharging, DryRun: true})
+		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionID, InstanceID: id, StoppedMode: StoppedModeKeepCharging, DryRun: true})
 		if fe := r.dryRunStep("StopInstance", id, start, err); fe != nil {
 			refused[id] = fe
 		}
@@ -437,7 +437,7 @@ func (r *run) dryRunStart(ctx context.Context, ids []string) map[string]*Error {
 			continue
 		}
 		start := r.h.now()
-		err := r.ecs.StartInstance(ctx, r.req.RegionId, id, true)
+		err := r.ecs.StartInstance(ctx, r.req.RegionID, id, true)
 		if fe := r.dryRunStep("StartInstance", id, start, err); fe != nil {
 			refused[id] = fe
 		}
@@ -448,7 +448,7 @@ func (r *run) dryRunStart(ctx context.Context, ids []string) map[string]*Error {
 // mergeDiskOutcomes updates outcomes with newer ones, by disk.
 func mergeDiskOutcomes(old, newer []DiskOutcome) []DiskOutcome {
 	for _, n := range newer {
-		i := slices.IndexFunc(old, func(d DiskOutcome) bool { return d.DiskId == n.DiskId })
+		i := slices.IndexFunc(old, func(d DiskOutcome) bool { return d.DiskID == n.DiskID })
 		if i >= 0 {
 			old[i] = n
 		} else {

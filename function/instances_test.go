@@ -91,7 +91,7 @@ func TestStopStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := stopStartFleet()
 			req := tt.req
-			req.RegionId = fakeRegion
+			req.RegionID = fakeRegion
 			res, err := runRollback(t, f, &req)
 			if got := f.opNames(); !slices.Equal(got, tt.wantOps) {
 				t.Errorf("calls = %v, want %v", got, tt.wantOps)
@@ -132,7 +132,7 @@ func TestStopStart(t *testing.T) {
 			if req.StartInstance && len(tt.wantToStart) > 0 {
 				for _, d := range res.Disks {
 					if d.Status == DiskStatusReIniting {
-						t.Errorf("disk %s still ReIniting after the wait", d.DiskId)
+						t.Errorf("disk %s still ReIniting after the wait", d.DiskID)
 					}
 				}
 			}
@@ -150,7 +150,7 @@ func TestStopRefusedResetsNothing(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-a0000", "d-b0000"), StopInstance: true, StartInstance: true})
+	_, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: pairsOf("d-a0000", "d-b0000"), StopInstance: true, StartInstance: true})
 	// The dry run of StopInstance i-b fails, so the real run refuses the
 	// whole request before stopping anything (it used to stop i-a first).
 	if got := codeOf(err); got != ErrPlanRefused {
@@ -177,7 +177,7 @@ func TestStopWaitReachesDeadline(t *testing.T) {
 	clock := newFakeClock()
 	ctx, cancel := withDeadlineIn(rollbackCtx(t, clock), clock, 30)
 	defer cancel()
-	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
 	// The instance never reaches Stopped, so it cannot be started again
 	// either: the answer says so (InstanceNotRestarted), with the deadline.
 	if got := codeOf(err); got != ErrInstanceNotRestarted {
@@ -203,7 +203,7 @@ func TestStopWaitReachesDeadline(t *testing.T) {
 func TestStopWhoseAnswerWasLostIsReadBack(t *testing.T) {
 	f := stopStartFleet()
 	f.dropAfter["StopInstance"] = true
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,13 +29,13 @@ func (r *run) startDespiteNoStock(ctx context.Context, id string, start time.Tim
 	calls := 1
 	r.w.poll(ctx, func(ctx context.Context) (bool, error) {
 		calls++
-		err = r.ecs.StartInstance(ctx, r.req.RegionId, id, false)
+		err = r.ecs.StartInstance(ctx, r.req.RegionID, id, false)
 		return !isNoStock(err), nil
 	})
 	step := Step{Name: "StartInstanceRetry", Target: id, DurationMs: r.h.since(start)}
 	if isNoStock(err) {
 		fe := FromECS("StartInstance", err)
-		step.Outcome, step.Code, step.RequestId = StatusFailed, fe.Code, fe.RequestID
+		step.Outcome, step.Code, step.RequestID = StatusFailed, fe.Code, fe.RequestID
 		step.Message = fmt.Sprintf("%d StartInstance calls refused for lack of stock until the deadline: %s", calls, fe.Message)
 		if r.startCause == nil {
 			r.startCause = map[string]string{}

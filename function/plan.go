@@ -17,7 +17,7 @@ const (
 // start, the disks to back up and the reset API. It only reads from ECS.
 func (r *run) resolve(ctx context.Context) (*Plan, error) {
 	req := r.req
-	p := &Plan{RegionId: req.RegionId, IdempotencyKey: req.IdempotencyKey, keyOrigin: req.keyOrigin, ResetAPI: apiResetDisks}
+	p := &Plan{RegionID: req.RegionID, IdempotencyKey: req.IdempotencyKey, keyOrigin: req.keyOrigin, ResetAPI: apiResetDisks}
 	if r.resetMode() == "always" {
 		p.ResetAPI = apiResetDisk
 	}
@@ -65,17 +65,17 @@ func planBatches(pairs []DiskPair) [][]string {
 // accomplished one of the instance) and turns it into pairs.
 func (r *run) resolveGroup(ctx context.Context, p *Plan) error {
 	req := r.req
-	in := DescribeSnapshotGroupsInput{RegionID: req.RegionId, InstanceID: req.InstanceId}
-	if req.SnapshotGroupId != "" {
+	in := DescribeSnapshotGroupsInput{RegionID: req.RegionID, InstanceID: req.InstanceID}
+	if req.SnapshotGroupID != "" {
 		// By id only: a group of another instance is reported as such below.
-		in.InstanceID, in.SnapshotGroupIDs = "", []string{req.SnapshotGroupId}
+		in.InstanceID, in.SnapshotGroupIDs = "", []string{req.SnapshotGroupID}
 	}
 	start := r.h.now()
 	groups, err := r.ecs.DescribeSnapshotGroups(ctx, in)
-	step := Step{Name: "DescribeSnapshotGroups", Target: firstNonEmpty(req.SnapshotGroupId, req.InstanceId), DurationMs: r.h.since(start)}
+	step := Step{Name: "DescribeSnapshotGroups", Target: firstNonEmpty(req.SnapshotGroupID, req.InstanceID), DurationMs: r.h.since(start)}
 	if err != nil {
 		fe := FromECS("DescribeSnapshotGroups", err)
-		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+		step.Outcome, step.Code, step.Message, step.RequestID = StatusFailed, fe.Code, fe.Message, fe.RequestID
 		r.step(step)
 		return fe
 	}
@@ -84,29 +84,29 @@ func (r *run) resolveGroup(ctx context.Context, p *Plan) error {
 	r.step(step)
 
 	var g *SnapshotGroup
-	if req.SnapshotGroupId != "" {
+	if req.SnapshotGroupID != "" {
 		for i := range groups {
-			if groups[i].SnapshotGroupId == req.SnapshotGroupId {
+			if groups[i].SnapshotGroupID == req.SnapshotGroupID {
 				g = &groups[i]
 			}
 		}
 		if g == nil {
-			return &Error{Code: ErrSnapshotGroupNotReady, Message: fmt.Sprintf("instance snapshot %s not found in %s", req.SnapshotGroupId, req.RegionId)}
+			return &Error{Code: ErrSnapshotGroupNotReady, Message: fmt.Sprintf("instance snapshot %s not found in %s", req.SnapshotGroupID, req.RegionID)}
 		}
-		if req.InstanceId != "" && g.InstanceId != req.InstanceId {
-			return ValidationError([]Violation{{Field: "SnapshotGroupId", Rule: "instance", Message: fmt.Sprintf("instance snapshot %s belongs to %s, not to %s", g.SnapshotGroupId, g.InstanceId, req.InstanceId)}})
+		if req.InstanceID != "" && g.InstanceID != req.InstanceID {
+			return ValidationError([]Violation{{Field: "SnapshotGroupId", Rule: "instance", Message: fmt.Sprintf("instance snapshot %s belongs to %s, not to %s", g.SnapshotGroupID, g.InstanceID, req.InstanceID)}})
 		}
 		if g.Status != SnapshotStatusAccomplished {
-			return Errorf(ErrSnapshotGroupNotReady, "instance snapshot %s is %s, not accomplished", g.SnapshotGroupId, g.Status)
+			return Errorf(ErrSnapshotGroupNotReady, "instance snapshot %s is %s, not accomplished", g.SnapshotGroupID, g.Status)
 		}
 	} else {
-		g = newestAccomplished(groups, req.InstanceId)
+		g = newestAccomplished(groups, req.InstanceID)
 		if g == nil {
-			return Errorf(ErrSnapshotGroupNotReady, "instance %s has no accomplished instance snapshot (%d found)", req.InstanceId, len(groups))
+			return Errorf(ErrSnapshotGroupNotReady, "instance %s has no accomplished instance snapshot (%d found)", req.InstanceID, len(groups))
 		}
 	}
-	p.SnapshotGroupId = g.SnapshotGroupId
-	pairs, err := groupPairs(g, req.DiskIds)
+	p.SnapshotGroupID = g.SnapshotGroupID
+	pairs, err := groupPairs(g, req.DiskIDs)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func newestAccomplished(groups []SnapshotGroup, instanceID string) *SnapshotGrou
 	var best *SnapshotGroup
 	for i := range groups {
 		g := &groups[i]
-		if g.Status != SnapshotStatusAccomplished || (instanceID != "" && g.InstanceId != instanceID) {
+		if g.Status != SnapshotStatusAccomplished || (instanceID != "" && g.InstanceID != instanceID) {
 			continue
 		}
 		if best == nil || g.CreationTime.After(best.CreationTime) {
@@ -135,7 +135,7 @@ func newestAccomplished(groups []SnapshotGroup, instanceID string) *SnapshotGrou
 func groupPairs(g *SnapshotGroup, filter []string) ([]DiskPair, error) {
 	byDisk := make(map[string]GroupSnapshot, len(g.Snapshots))
 	for _, s := range g.Snapshots {
-		byDisk[s.SourceDiskId] = s
+		byDisk[s.SourceDiskID] = s
 	}
 	var chosen []GroupSnapshot
 	if len(filter) == 0 {
@@ -149,7 +149,7 @@ func groupPairs(g *SnapshotGroup, filter []string) ([]DiskPair, error) {
 			case seen[id]:
 				vs = append(vs, Violation{Field: fmt.Sprintf("DiskIds[%d]", i), Rule: "uniquedisks", Message: "lists disk " + id + " more than once"})
 			case !ok:
-				vs = append(vs, Violation{Field: fmt.Sprintf("DiskIds[%d]", i), Rule: "ingroup", Message: fmt.Sprintf("disk %s is not in instance snapshot %s (its disks: %s)", id, g.SnapshotGroupId, strings.Join(groupDiskIDs(g), ", "))})
+				vs = append(vs, Violation{Field: fmt.Sprintf("DiskIds[%d]", i), Rule: "ingroup", Message: fmt.Sprintf("disk %s is not in instance snapshot %s (its disks: %s)", id, g.SnapshotGroupID, strings.Join(groupDiskIDs(g), ", "))})
 			default:
 				chosen = append(chosen, s)
 			}
@@ -160,16 +160,16 @@ func groupPairs(g *SnapshotGroup, filter []string) ([]DiskPair, error) {
 		}
 	}
 	if len(chosen) == 0 {
-		return nil, Errorf(ErrSnapshotGroupNotReady, "instance snapshot %s holds no disk snapshots", g.SnapshotGroupId)
+		return nil, Errorf(ErrSnapshotGroupNotReady, "instance snapshot %s holds no disk snapshots", g.SnapshotGroupID)
 	}
 	pairs := make([]DiskPair, 0, len(chosen))
 	for _, s := range chosen {
 		// DescribeSnapshotGroups has no per-snapshot status: Available says
 		// whether the snapshot can be used to roll a disk back.
 		if !s.Available {
-			return nil, Errorf(ErrSnapshotGroupNotReady, "snapshot %s of disk %s in instance snapshot %s is not available yet (progress %s)", s.SnapshotId, s.SourceDiskId, g.SnapshotGroupId, firstNonEmpty(s.Progress, "unknown"))
+			return nil, Errorf(ErrSnapshotGroupNotReady, "snapshot %s of disk %s in instance snapshot %s is not available yet (progress %s)", s.SnapshotID, s.SourceDiskID, g.SnapshotGroupID, firstNonEmpty(s.Progress, "unknown"))
 		}
-		pairs = append(pairs, DiskPair{DiskId: s.SourceDiskId, SnapshotId: s.SnapshotId})
+		pairs = append(pairs, DiskPair{DiskID: s.SourceDiskID, SnapshotID: s.SnapshotID})
 	}
 	return pairs, nil
 }
@@ -177,7 +177,7 @@ func groupPairs(g *SnapshotGroup, filter []string) ([]DiskPair, error) {
 func groupDiskIDs(g *SnapshotGroup) []string {
 	ids := make([]string, len(g.Snapshots))
 	for i, s := range g.Snapshots {
-		ids[i] = s.SourceDiskId
+		ids[i] = s.SourceDiskID
 	}
 	return ids
 }
@@ -185,7 +185,7 @@ func groupDiskIDs(g *SnapshotGroup) []string {
 func pairDiskIDs(pairs []DiskPair) []string {
 	ids := make([]string, len(pairs))
 	for i, p := range pairs {
-		ids[i] = p.DiskId
+		ids[i] = p.DiskID
 	}
 	return ids
 }

@@ -40,31 +40,31 @@ func TestSnapshotGroupPlans(t *testing.T) {
 		wantCode  string
 		wantIn    string // in the error message
 	}{
-		{name: "by id", req: Request{SnapshotGroupId: "ssg-webold"}, wantGroup: "ssg-webold",
+		{name: "by id", req: Request{SnapshotGroupID: "ssg-webold"}, wantGroup: "ssg-webold",
 			wantPairs: []DiskPair{{"d-websys", "s-weboldwebsys"}, {"d-webdata", "s-weboldwebdata"}}},
-		{name: "by id, filtered, in the filter's order", req: Request{SnapshotGroupId: "ssg-webnew", DiskIds: []string{"d-webdata"}}, wantGroup: "ssg-webnew",
+		{name: "by id, filtered, in the filter's order", req: Request{SnapshotGroupID: "ssg-webnew", DiskIDs: []string{"d-webdata"}}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-webdata", "s-webnewwebdata"}}},
-		{name: "latest picks the newest accomplished", req: Request{InstanceId: "i-webz", Latest: true}, wantGroup: "ssg-webnew",
+		{name: "latest picks the newest accomplished", req: Request{InstanceID: "i-webz", Latest: true}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-websys", "s-webnewwebsys"}, {"d-webdata", "s-webnewwebdata"}}},
-		{name: "latest with a filter", req: Request{InstanceId: "i-webz", Latest: true, DiskIds: []string{"d-webdata", "d-websys"}}, wantGroup: "ssg-webnew",
+		{name: "latest with a filter", req: Request{InstanceID: "i-webz", Latest: true, DiskIDs: []string{"d-webdata", "d-websys"}}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-webdata", "s-webnewwebdata"}, {"d-websys", "s-webnewwebsys"}}},
-		{name: "group and its instance", req: Request{SnapshotGroupId: "ssg-webnew", InstanceId: "i-webz"}, wantGroup: "ssg-webnew",
+		{name: "group and its instance", req: Request{SnapshotGroupID: "ssg-webnew", InstanceID: "i-webz"}, wantGroup: "ssg-webnew",
 			wantPairs: []DiskPair{{"d-websys", "s-webnewwebsys"}, {"d-webdata", "s-webnewwebdata"}}},
-		{name: "progressing group refused", req: Request{SnapshotGroupId: "ssg-webprog"}, wantCode: ErrSnapshotGroupNotReady, wantIn: "progressing"},
-		{name: "unknown group", req: Request{SnapshotGroupId: "ssg-nothere"}, wantCode: ErrSnapshotGroupNotReady, wantIn: "not found"},
-		{name: "latest without an accomplished group", req: Request{InstanceId: "i-bare", Latest: true}, wantCode: ErrSnapshotGroupNotReady, wantIn: "i-bare"},
-		{name: "filter names a disk not in the group", req: Request{SnapshotGroupId: "ssg-webnew", DiskIds: []string{"d-webdata", "d-othersys"}}, wantCode: ErrValidationFailed, wantIn: "d-othersys"},
-		{name: "filter names a disk twice", req: Request{SnapshotGroupId: "ssg-webnew", DiskIds: []string{"d-webdata", "d-webdata"}}, wantCode: ErrValidationFailed, wantIn: "more than once"},
-		{name: "group of another instance", req: Request{SnapshotGroupId: "ssg-other", InstanceId: "i-webz"}, wantCode: ErrValidationFailed, wantIn: "belongs to i-other"},
-		{name: "instance without latest", req: Request{InstanceId: "i-webz"}, wantCode: ErrValidationFailed, wantIn: "Latest"},
-		{name: "group and latest", req: Request{SnapshotGroupId: "ssg-webnew", InstanceId: "i-webz", Latest: true}, wantCode: ErrValidationFailed, wantIn: "Latest"},
-		{name: "filter with explicit pairs", req: Request{Disk: pairsOf("d-websys"), DiskIds: []string{"d-websys"}}, wantCode: ErrValidationFailed, wantIn: "DiskIds"},
+		{name: "progressing group refused", req: Request{SnapshotGroupID: "ssg-webprog"}, wantCode: ErrSnapshotGroupNotReady, wantIn: "progressing"},
+		{name: "unknown group", req: Request{SnapshotGroupID: "ssg-nothere"}, wantCode: ErrSnapshotGroupNotReady, wantIn: "not found"},
+		{name: "latest without an accomplished group", req: Request{InstanceID: "i-bare", Latest: true}, wantCode: ErrSnapshotGroupNotReady, wantIn: "i-bare"},
+		{name: "filter names a disk not in the group", req: Request{SnapshotGroupID: "ssg-webnew", DiskIDs: []string{"d-webdata", "d-othersys"}}, wantCode: ErrValidationFailed, wantIn: "d-othersys"},
+		{name: "filter names a disk twice", req: Request{SnapshotGroupID: "ssg-webnew", DiskIDs: []string{"d-webdata", "d-webdata"}}, wantCode: ErrValidationFailed, wantIn: "more than once"},
+		{name: "group of another instance", req: Request{SnapshotGroupID: "ssg-other", InstanceID: "i-webz"}, wantCode: ErrValidationFailed, wantIn: "belongs to i-other"},
+		{name: "instance without latest", req: Request{InstanceID: "i-webz"}, wantCode: ErrValidationFailed, wantIn: "Latest"},
+		{name: "group and latest", req: Request{SnapshotGroupID: "ssg-webnew", InstanceID: "i-webz", Latest: true}, wantCode: ErrValidationFailed, wantIn: "Latest"},
+		{name: "filter with explicit pairs", req: Request{Disk: pairsOf("d-websys"), DiskIDs: []string{"d-websys"}}, wantCode: ErrValidationFailed, wantIn: "DiskIds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := groupFleet()
 			req := tt.req
-			req.RegionId = fakeRegion
+			req.RegionID = fakeRegion
 			res, err := runRollback(t, f, &req)
 			if tt.wantCode != "" {
 				if got := codeOf(err); got != tt.wantCode {
@@ -85,7 +85,7 @@ func TestSnapshotGroupPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := res.Plan.SnapshotGroupId; got != tt.wantGroup {
+			if got := res.Plan.SnapshotGroupID; got != tt.wantGroup {
 				t.Errorf("Plan.SnapshotGroupId = %q, want %q", got, tt.wantGroup)
 			}
 			if got := res.Plan.Pairs; !slices.Equal(got, tt.wantPairs) {
@@ -95,8 +95,8 @@ func TestSnapshotGroupPlans(t *testing.T) {
 				t.Errorf("Summary.Status = %q, want Succeeded (%s)", got, res.Summary.Message)
 			}
 			for _, p := range tt.wantPairs {
-				if got := f.resets[p.DiskId]; !slices.Equal(got, []string{p.SnapshotId}) {
-					t.Errorf("resets of %s = %v, want [%s]", p.DiskId, got, p.SnapshotId)
+				if got := f.resets[p.DiskID]; !slices.Equal(got, []string{p.SnapshotID}) {
+					t.Errorf("resets of %s = %v, want [%s]", p.DiskID, got, p.SnapshotID)
 				}
 			}
 		})
@@ -106,12 +106,12 @@ func TestSnapshotGroupPlans(t *testing.T) {
 func TestNewestAccomplished(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	groups := []SnapshotGroup{
-		{SnapshotGroupId: "ssg-a", InstanceId: "i-1", Status: SnapshotStatusAccomplished, CreationTime: t0},
-		{SnapshotGroupId: "ssg-c", InstanceId: "i-1", Status: SnapshotStatusFailed, CreationTime: t0.Add(3 * time.Hour)},
-		{SnapshotGroupId: "ssg-b", InstanceId: "i-1", Status: SnapshotStatusAccomplished, CreationTime: t0.Add(time.Hour)},
-		{SnapshotGroupId: "ssg-d", InstanceId: "i-2", Status: SnapshotStatusAccomplished, CreationTime: t0.Add(5 * time.Hour)},
+		{SnapshotGroupID: "ssg-a", InstanceID: "i-1", Status: SnapshotStatusAccomplished, CreationTime: t0},
+		{SnapshotGroupID: "ssg-c", InstanceID: "i-1", Status: SnapshotStatusFailed, CreationTime: t0.Add(3 * time.Hour)},
+		{SnapshotGroupID: "ssg-b", InstanceID: "i-1", Status: SnapshotStatusAccomplished, CreationTime: t0.Add(time.Hour)},
+		{SnapshotGroupID: "ssg-d", InstanceID: "i-2", Status: SnapshotStatusAccomplished, CreationTime: t0.Add(5 * time.Hour)},
 	}
-	if got := newestAccomplished(groups, "i-1"); got == nil || got.SnapshotGroupId != "ssg-b" {
+	if got := newestAccomplished(groups, "i-1"); got == nil || got.SnapshotGroupID != "ssg-b" {
 		t.Errorf("newestAccomplished = %v, want ssg-b", got)
 	}
 	if got := newestAccomplished(groups[1:2], "i-1"); got != nil {

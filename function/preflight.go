@@ -153,7 +153,7 @@ func (r *run) preflight(ctx context.Context) *preflightResult {
 		r.checkMasked(ctx, pairs, pf)
 	}
 	for i, p := range pairs {
-		if fe := pf.stopRefused[r.diskInstance[p.DiskId]]; fe != nil {
+		if fe := pf.stopRefused[r.diskInstance[p.DiskID]]; fe != nil {
 			pf.progress[i] = progressFor(p, StatusFailed, fe.Code, "StopInstance would be refused: "+fe.Message)
 		}
 	}
@@ -207,7 +207,7 @@ func (r *run) answerDryRun() (*Result, error) {
 		}
 		r.res.Summary.Message = r.failure.Message
 		if r.failure.RequestID == "" {
-			r.failure.RequestID = r.res.RequestId
+			r.failure.RequestID = r.res.RequestID
 		}
 		r.failure.Result = r.res
 		return nil, r.failure
@@ -229,20 +229,20 @@ func (r *run) answerDryRun() (*Result, error) {
 func (r *run) checkMasked(ctx context.Context, pairs []DiskPair, pf *preflightResult) {
 	masked := map[string]bool{}
 	for _, p := range pf.reset.masked {
-		masked[p.DiskId] = true
+		masked[p.DiskID] = true
 	}
 	var diskIDs, snapIDs []string
 	for _, p := range pairs {
-		if masked[p.DiskId] {
-			diskIDs, snapIDs = append(diskIDs, p.DiskId), append(snapIDs, p.SnapshotId)
+		if masked[p.DiskID] {
+			diskIDs, snapIDs = append(diskIDs, p.DiskID), append(snapIDs, p.SnapshotID)
 		}
 	}
 	start := r.h.now()
-	snaps, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionId, snapIDs)
+	snaps, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionID, snapIDs)
 	if fe := r.timed("CheckPairs", strings.Join(diskIDs, ","), start, err, "the plan's DescribeDisks and a DescribeSnapshots in place of the dry run the instance status stopped"); fe != nil {
 		pf.reset.firstErr = fe
 		for i, p := range pairs {
-			if masked[p.DiskId] {
+			if masked[p.DiskID] {
 				pf.progress[i] = progressFor(p, StatusFailed, fe.Code, fe.Message)
 			}
 		}
@@ -253,22 +253,22 @@ func (r *run) checkMasked(ctx context.Context, pairs []DiskPair, pf *preflightRe
 	diskFound := func(id string) bool { _, ok := r.diskInstance[id]; return ok }
 	snapOf := map[string]Snapshot{}
 	for _, s := range snaps {
-		snapOf[s.SnapshotId] = s
+		snapOf[s.SnapshotID] = s
 	}
 	for i, p := range pairs {
-		if !masked[p.DiskId] {
+		if !masked[p.DiskID] {
 			continue
 		}
-		s, ok := snapOf[p.SnapshotId]
+		s, ok := snapOf[p.SnapshotID]
 		switch {
-		case !diskFound(p.DiskId):
-			pf.progress[i] = progressFor(p, StatusFailed, "InvalidDiskId.NotFound", "disk "+p.DiskId+" is not in region "+r.req.RegionId)
+		case !diskFound(p.DiskID):
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidDiskId.NotFound", "disk "+p.DiskID+" is not in region "+r.req.RegionID)
 		case !ok:
-			pf.progress[i] = progressFor(p, StatusFailed, "InvalidSnapshotId.NotFound", "snapshot "+p.SnapshotId+" is not in region "+r.req.RegionId)
-		case s.SourceDiskId != p.DiskId:
-			pf.progress[i] = progressFor(p, StatusFailed, "InvalidParameter.Mismatch", "snapshot "+p.SnapshotId+" was taken from "+s.SourceDiskId+", not from "+p.DiskId)
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidSnapshotId.NotFound", "snapshot "+p.SnapshotID+" is not in region "+r.req.RegionID)
+		case s.SourceDiskID != p.DiskID:
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidParameter.Mismatch", "snapshot "+p.SnapshotID+" was taken from "+s.SourceDiskID+", not from "+p.DiskID)
 		case s.Status != SnapshotStatusAccomplished:
-			pf.progress[i] = progressFor(p, StatusFailed, "InvalidSnapshotId.NotReady", "snapshot "+p.SnapshotId+" is "+s.Status+", not accomplished")
+			pf.progress[i] = progressFor(p, StatusFailed, "InvalidSnapshotId.NotReady", "snapshot "+p.SnapshotID+" is "+s.Status+", not accomplished")
 		}
 	}
 }

@@ -42,24 +42,24 @@ func (r *run) probeResets(ctx context.Context, pairs []DiskPair) (inProgress, un
 		}
 		for _, p := range batch {
 			if set != nil {
-				set[p.DiskId] = true
+				set[p.DiskID] = true
 			}
 		}
 	}
 	if perDisk {
 		for _, p := range pairs {
-			_, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionId, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: true})
+			_, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionID, DiskID: p.DiskID, SnapshotID: p.SnapshotID, DryRun: true})
 			mark([]DiskPair{p}, err)
 		}
 		return inProgress, unanswered
 	}
 	for batch := range slices.Chunk(pairs, ResetDisksBatchSize) {
-		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionId, DryRun: true, Disks: batch})
+		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionID, DryRun: true, Disks: batch})
 		mark(batch, err)
 		if out != nil {
 			for i, op := range out.OperationProgressSet.OperationProgress {
 				if op.ErrorCode == codeDiskResetInProgress && i < len(batch) {
-					inProgress[batch[i].DiskId] = true
+					inProgress[batch[i].DiskID] = true
 				}
 			}
 		}
@@ -91,7 +91,7 @@ func actedMaybe(err error) bool {
 func (r *run) unknownOutcome(batch []DiskPair, steps []Step) ([]OperationProgress, []Step) {
 	ctx := r.ctx
 	start := r.h.now()
-	got := r.h.resolveUnknown(ctx, r.ecs, r.req.RegionId, batch)
+	got := r.h.resolveUnknown(ctx, r.ecs, r.req.RegionID, batch)
 	prog := alignProgress(batch, got, OperationStatusUnknown, codeOutcomeUnknown, "the reset call may have acted and its outcome could not be read back: check the disk before retrying")
 	// Not ReIniting proves nothing (a cloud may never show it): ask ECS
 	// whether a reset of the disk is in progress.
@@ -104,7 +104,7 @@ func (r *run) unknownOutcome(batch []DiskPair, steps []Step) ([]OperationProgres
 	if len(unsure) > 0 {
 		busy, _ := r.probeResets(ctx, unsure) // only a "reset in progress" answer is evidence
 		for i, p := range batch {
-			if prog[i].OperationStatus == OperationStatusUnknown && busy[p.DiskId] {
+			if prog[i].OperationStatus == OperationStatusUnknown && busy[p.DiskID] {
 				prog[i] = progressFor(p, OperationStatusSuccess, "", "")
 			}
 		}
@@ -133,28 +133,28 @@ func (h *Handler) resolveUnknown(ctx context.Context, ecs ECS, regionID string, 
 	disks, err := ecs.DescribeDisks(ctx, regionID, guardDiskIDs(batch))
 	status := map[string]string{}
 	for _, d := range disks {
-		status[d.DiskId] = d.Status
+		status[d.DiskID] = d.Status
 	}
 	for i, p := range batch {
-		st, found := status[p.DiskId]
+		st, found := status[p.DiskID]
 		switch {
 		case err == nil && st == DiskStatusReIniting:
 			out[i] = progressFor(p, OperationStatusSuccess, "", "")
-			h.guardLog(ctx, slog.LevelInfo, "unanswered reset confirmed: the disk is ReIniting", slog.String("diskId", p.DiskId))
+			h.guardLog(ctx, slog.LevelInfo, "unanswered reset confirmed: the disk is ReIniting", slog.String("diskId", p.DiskID))
 			continue
 		case err != nil:
 			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
 				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks failed too (%s): whether disk %s was reset to %s is unknown; check the disk's status and events before retrying",
-				FromECS("DescribeDisks", err).Message, p.DiskId, p.SnapshotId))
+				FromECS("DescribeDisks", err).Message, p.DiskID, p.SnapshotID))
 		case !found:
 			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
-				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks does not list disk %s: whether it was reset to %s is unknown; check the disk before retrying", p.DiskId, p.SnapshotId))
+				"the reset call may have acted (no answer, or a 5xx answer) and DescribeDisks does not list disk %s: whether it was reset to %s is unknown; check the disk before retrying", p.DiskID, p.SnapshotID))
 		default:
 			out[i] = progressFor(p, OperationStatusUnknown, codeOutcomeUnknown, fmt.Sprintf(
 				"the reset call may have acted (no answer, or a 5xx answer) and disk %s is %s, not ReIniting: whether it was reset to %s is unknown (it may not have been, or the reset already finished); check the disk's status and events before retrying",
-				p.DiskId, st, p.SnapshotId))
+				p.DiskID, st, p.SnapshotID))
 		}
-		h.guardLog(ctx, slog.LevelWarn, "unanswered reset: outcome unknown", slog.String("diskId", p.DiskId), slog.String("status", st))
+		h.guardLog(ctx, slog.LevelWarn, "unanswered reset: outcome unknown", slog.String("diskId", p.DiskID), slog.String("status", st))
 	}
 	return out
 }

@@ -25,19 +25,19 @@ const (
 // lowerCamel spellings are accepted too. All fields after Disk are optional
 // and default to the plain ResetDisks behaviour.
 type Request struct {
-	RegionId string     `json:"RegionId" validate:"required,regionid"`
+	RegionID string     `json:"RegionId" validate:"required,regionid"`
 	DryRun   bool       `json:"DryRun"`
-	Disk     []DiskPair `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupId InstanceId UndoRollback,omitempty,min=1,max=100,dive"`
+	Disk     []DiskPair `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupID InstanceID UndoRollback,omitempty,min=1,max=100,dive"`
 
-	// SnapshotGroupId rolls back to an instance snapshot (ssg-…) instead of
+	// SnapshotGroupID rolls back to an instance snapshot (ssg-…) instead of
 	// explicit pairs; DiskIds optionally limits it to some of its disks.
-	SnapshotGroupId string   `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
-	DiskIds         []string `json:"DiskIds,omitempty" validate:"excluded_with=Disk,omitempty,max=100,dive,diskid"`
-	// InstanceId with Latest rolls the instance back to its newest
+	SnapshotGroupID string   `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
+	DiskIDs         []string `json:"DiskIds,omitempty" validate:"excluded_with=Disk,omitempty,max=100,dive,diskid"`
+	// InstanceID with Latest rolls the instance back to its newest
 	// accomplished instance snapshot; with SnapshotGroupId it asserts the
 	// instance snapshot is that instance's.
-	InstanceId string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without_all=Latest SnapshotGroupId,omitempty,instanceid"`
-	Latest     bool   `json:"Latest,omitempty" validate:"excluded_without=InstanceId,excluded_with=SnapshotGroupId"`
+	InstanceID string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without_all=Latest SnapshotGroupID,omitempty,instanceid"`
+	Latest     bool   `json:"Latest,omitempty" validate:"excluded_without=InstanceID,excluded_with=SnapshotGroupID"`
 
 	// StopInstance stops each affected Running instance first (KeepCharging);
 	// StartInstance starts it again once its disks are back.
@@ -64,7 +64,7 @@ type Request struct {
 	OnUnhealthy string `json:"OnUnhealthy,omitempty" validate:"omitempty,oneof=Report Undo,excluded_without=HealthCheck"`
 	// UndoRollback resets the disks of the instance's last rollback to the
 	// backups it took (undo.go), instead of Disk or an instance snapshot.
-	UndoRollback *UndoRollback `json:"UndoRollback,omitempty" validate:"excluded_with=Disk SnapshotGroupId InstanceId DiskIds"`
+	UndoRollback *UndoRollback `json:"UndoRollback,omitempty" validate:"excluded_with=Disk SnapshotGroupID InstanceID DiskIDs"`
 
 	// keyOrigin says who chose IdempotencyKey: a trigger ("eb", "timer",
 	// "cms") or the caller (""). Keys of different origins never match.

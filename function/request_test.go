@@ -181,7 +181,7 @@ func TestSeedGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertJSONEqual(t, marshalT(t, out), raw)
-		res := Result{RequestId: out.RequestId, OperationProgressSet: out.OperationProgressSet}
+		res := Result{RequestID: out.RequestID, OperationProgressSet: out.OperationProgressSet}
 		var back struct {
 			RequestId            string
 			OperationProgressSet json.RawMessage
@@ -245,5 +245,14 @@ func TestRequestKeysMatchRequest(t *testing.T) {
 	want := slices.Sorted(slices.Values(jsonNames(Request{})))
 	if !slices.Equal(got, want) {
 		t.Errorf("events.RequestKeys = %v, want Request's JSON names %v", got, want)
+	}
+}
+
+// TestRuleParametersNameJSONFields: a rule that names other fields names
+// them as the caller writes them (SnapshotGroupId), not as Go does.
+func TestRuleParametersNameJSONFields(t *testing.T) {
+	_, err := decodeAndValidate(`{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Latest":true,"InstanceId":"i-bp1stopped0000000000"}`)
+	if err == nil || !strings.Contains(err.Error(), "SnapshotGroupId") || strings.Contains(err.Error(), "SnapshotGroupID") {
+		t.Errorf("error %v, want the JSON name SnapshotGroupId", err)
 	}
 }

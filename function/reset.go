@@ -122,11 +122,11 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 	if !perDisk.Load() {
 		o.calls++
 		start := r.h.now()
-		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionId, DryRun: dryRun, Disks: batch})
+		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionID, DryRun: dryRun, Disks: batch})
 		var answer []OperationProgress
 		var id string
 		if err == nil {
-			answer, id = out.OperationProgressSet.OperationProgress, out.RequestId
+			answer, id = out.OperationProgressSet.OperationProgress, out.RequestID
 		}
 		c := r.callOutcome(apiResetDisks, batch, dryRun, start, id, answer, err)
 		var ae *APIError
@@ -151,7 +151,7 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 		o.calls++
 		o.diskAPI = true
 		start := r.h.now()
-		id, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionId, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: dryRun})
+		id, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionID, DiskID: p.DiskID, SnapshotID: p.SnapshotID, DryRun: dryRun})
 		c := r.callOutcome(apiResetDisk, []DiskPair{p}, dryRun, start, id, nil, err)
 		if c.refusal != nil && len(batch) > 1 {
 			c.answered = true // per-disk refusals are per-disk outcomes
@@ -182,7 +182,7 @@ func (r *run) callOutcome(name string, pairs []DiskPair, dryRun bool, start time
 	c.step = Step{Name: name, Target: joinDiskIDs(pairs), DurationMs: r.h.since(start)}
 	switch {
 	case err == nil:
-		c.step.Outcome, c.step.RequestId, c.requestID = StatusSucceeded, requestID, requestID
+		c.step.Outcome, c.step.RequestID, c.requestID = StatusSucceeded, requestID, requestID
 		if answer == nil { // ResetDisk answers no per-disk set
 			answer = dryRunProgress(pairs)
 		}
@@ -192,16 +192,16 @@ func (r *run) callOutcome(name string, pairs []DiskPair, dryRun bool, start time
 		if c.step.Code == codeIncorrectInstanceStatus {
 			c.masked = pairs
 		}
-		c.requestID, c.progress, c.answered = c.step.RequestId, dryRunProgress(pairs), true
+		c.requestID, c.progress, c.answered = c.step.RequestID, dryRunProgress(pairs), true
 	case !dryRun && actedMaybe(err):
 		fe := FromECS(name, err)
-		c.step.Outcome, c.step.Code, c.step.RequestId = StatusFailed, fe.Code, fe.RequestID
+		c.step.Outcome, c.step.Code, c.step.RequestID = StatusFailed, fe.Code, fe.RequestID
 		c.step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
 		c.progress, c.readBack = r.unknownOutcome(pairs, nil)
 		c.unknown, c.answered = unresolved(pairs, c.progress), true
 	default:
 		fe := FromECS(name, err)
-		c.step.Outcome, c.step.Code, c.step.Message, c.step.RequestId = StatusFailed, fe.Code, fe.Message, fe.RequestID
+		c.step.Outcome, c.step.Code, c.step.Message, c.step.RequestID = StatusFailed, fe.Code, fe.Message, fe.RequestID
 		c.requestID, c.refusal, c.progress = fe.RequestID, fe, failedProgress(pairs, fe)
 	}
 	return c
@@ -238,7 +238,7 @@ func (r *run) dryRunPassed(err error, batch []DiskPair, step *Step) bool {
 	if !errors.As(err, &ae) {
 		return false
 	}
-	step.Outcome, step.RequestId = StatusDryRunPassed, ae.RequestID
+	step.Outcome, step.RequestID = StatusDryRunPassed, ae.RequestID
 	switch {
 	case ae.Code == codeDryRunOperation:
 		return true
@@ -251,7 +251,7 @@ func (r *run) dryRunPassed(err error, batch []DiskPair, step *Step) bool {
 		step.Message = "a reset of the disk is in progress; the idempotency claim decides whether it is this rollback's"
 		return true
 	}
-	step.Outcome, step.RequestId = "", ""
+	step.Outcome, step.RequestID = "", ""
 	return false
 }
 
@@ -260,7 +260,7 @@ func (r *run) dryRunPassed(err error, batch []DiskPair, step *Step) bool {
 // found Stopping).
 func (r *run) stopsInstanceOf(batch []DiskPair) bool {
 	for _, p := range batch {
-		inst := r.diskInstance[p.DiskId]
+		inst := r.diskInstance[p.DiskID]
 		if inst != "" && (slices.Contains(r.plan.InstancesToStop, inst) || slices.Contains(r.owned, inst) || slices.Contains(r.awaitStopped, inst)) {
 			return true
 		}
@@ -299,9 +299,9 @@ func alignProgress(batch []DiskPair, got []OperationProgress, status, code, msg 
 			}
 		}
 		for i, p := range batch {
-			if op, ok := byDisk[p.DiskId]; ok {
+			if op, ok := byDisk[p.DiskID]; ok {
 				out[i] = op
-			} else if op, ok := bySnap[p.SnapshotId]; ok {
+			} else if op, ok := bySnap[p.SnapshotID]; ok {
 				out[i] = op
 			} else {
 				out[i] = progressFor(p, status, code, msg)
@@ -310,7 +310,7 @@ func alignProgress(batch []DiskPair, got []OperationProgress, status, code, msg 
 	}
 	for i, p := range batch {
 		if out[i].Item("DiskId") == "" {
-			items := append([]RelatedItem{{Name: "DiskId", Value: p.DiskId}}, out[i].RelatedItemSet.RelatedItem...)
+			items := append([]RelatedItem{{Name: "DiskId", Value: p.DiskID}}, out[i].RelatedItemSet.RelatedItem...)
 			out[i].RelatedItemSet = RelatedItemSet{RelatedItem: items}
 		}
 	}
@@ -322,7 +322,7 @@ func unresolved(batch []DiskPair, prog []OperationProgress) []string {
 	var out []string
 	for i, p := range batch {
 		if prog[i].OperationStatus == OperationStatusUnknown {
-			out = append(out, p.DiskId)
+			out = append(out, p.DiskID)
 		}
 	}
 	return out

@@ -46,7 +46,7 @@ func TestBatchesInInputOrder(t *testing.T) {
 	}
 	pairs := manyPairs(25)
 	slices.Reverse(pairs) // input order is not the disks' natural order
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairs})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +68,11 @@ func TestBatchesInInputOrder(t *testing.T) {
 	if got := len(res.Plan.Batches); got != 3 {
 		t.Errorf("Plan.Batches = %d, want 3", got)
 	}
-	if got := len(res.RequestIds); got != 3 {
-		t.Errorf("RequestIds = %v, want 3", res.RequestIds)
+	if got := len(res.RequestIDs); got != 3 {
+		t.Errorf("RequestIds = %v, want 3", res.RequestIDs)
 	}
-	if res.RequestId != res.RequestIds[0] {
-		t.Errorf("RequestId = %q, want the first batch's %q", res.RequestId, res.RequestIds[0])
+	if res.RequestID != res.RequestIDs[0] {
+		t.Errorf("RequestId = %q, want the first batch's %q", res.RequestID, res.RequestIDs[0])
 	}
 	var stepTargets []string
 	for _, s := range res.Steps {
@@ -91,7 +91,7 @@ func TestBatchesInInputOrder(t *testing.T) {
 func TestBatchConcurrencyIsBounded(t *testing.T) {
 	f := manyFleet(100)
 	f.resetDelay = func(string) time.Duration { return 5 * time.Millisecond }
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(100)})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(100)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestResetModes(t *testing.T) {
 			h := rollbackHandler(clock)
 			h.Config.ResetMode = tt.configMode
 			pairs := manyPairs(tt.disks)
-			res, err := h.Rollback(rollbackCtx(t, clock), f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairs, ResetMode: tt.reqMode})
+			res, err := h.Rollback(rollbackCtx(t, clock), f, Invocation{}, &Request{RegionID: fakeRegion, Disk: pairs, ResetMode: tt.reqMode})
 			var got []string
 			for _, o := range f.ops() {
 				if name, _, _ := strings.Cut(o, " "); strings.HasPrefix(name, "ResetDisk") && !strings.HasSuffix(o, " dry") {
@@ -180,12 +180,12 @@ func TestResetModes(t *testing.T) {
 				t.Errorf("progress disks = %v, want %v", got, want)
 			}
 			for i, p := range res.OperationProgressSet.OperationProgress {
-				if p.Item("SnapshotId") != pairs[i].SnapshotId || p.OperationStatus != OperationStatusSuccess {
-					t.Errorf("progress %d = %+v, want Success with SnapshotId %s", i, p, pairs[i].SnapshotId)
+				if p.Item("SnapshotId") != pairs[i].SnapshotID || p.OperationStatus != OperationStatusSuccess {
+					t.Errorf("progress %d = %+v, want Success with SnapshotId %s", i, p, pairs[i].SnapshotID)
 				}
 			}
-			if tt.wantAPI == apiResetDisk && len(res.RequestIds) != min(tt.disks, len(res.RequestIds)) {
-				t.Errorf("RequestIds = %v", res.RequestIds)
+			if tt.wantAPI == apiResetDisk && len(res.RequestIDs) != min(tt.disks, len(res.RequestIDs)) {
+				t.Errorf("RequestIds = %v", res.RequestIDs)
 			}
 		})
 	}
@@ -199,7 +199,7 @@ func TestFallbackAppliesToAllBatches(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(25)})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(25)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestFallbackAppliesToAllBatches(t *testing.T) {
 	if got := f.count("ResetDisks"); got != 0 {
 		t.Errorf("real ResetDisks calls = %d, want 0 (the preflight found it unavailable)", got)
 	}
-	if got := len(res.RequestIds); got != 25 {
+	if got := len(res.RequestIDs); got != 25 {
 		t.Errorf("RequestIds = %d, want one per ResetDisk call", got)
 	}
 	if got, want := progressDisks(res.OperationProgressSet), manyDisks(25); !slices.Equal(got, want) {
@@ -225,7 +225,7 @@ func TestSentResetIsNotResent(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			f := manyFleet(2)
 			f.dropAfter["ResetDisks"], f.dropAfter["ResetDisk"] = true, true
-			res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(2), ResetMode: mode})
+			res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(2), ResetMode: mode})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +264,7 @@ func vanishDuringReset(f *fakeECS, disk string) {
 func TestPartialAnswerKeepsECSEntries(t *testing.T) {
 	f := manyFleet(3)
 	vanishDuringReset(f, "d-many0002")
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3)})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestPartialAnswerKeepsECSEntries(t *testing.T) {
 	fail := true
 	f = manyFleet(3)
 	vanishDuringReset(f, "d-many0002")
-	_, err = runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3), FailOnPartial: &fail})
+	_, err = runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(3), FailOnPartial: &fail})
 	if codeOf(err) != ErrPartialFailure {
 		t.Errorf("FailOnPartial: error = %v, want PartialFailure", err)
 	}
@@ -299,7 +299,7 @@ func TestUnansweredAtTheDeadlineIsDeadlineExceeded(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: manyPairs(2)})
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionID: fakeRegion, Disk: manyPairs(2)})
 	var fe *Error
 	// The call may have acted and nothing can be read back: unknown, never
 	// done and never "not done".

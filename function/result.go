@@ -5,12 +5,12 @@ package function
 // order when the request needed several calls), a summary, and — for the
 // orchestrated options — the plan and each step's outcome.
 type Result struct {
-	RequestId            string               `json:"RequestId"`
+	RequestID            string               `json:"RequestId"`
 	OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
 	Summary              Summary              `json:"Summary"`
-	// RequestIds lists every ECS request id of the reset calls, in order,
+	// RequestIDs lists every ECS request id of the reset calls, in order,
 	// when there was more than one (batches, ResetDisk fallback).
-	RequestIds []string `json:"RequestIds,omitempty"`
+	RequestIDs []string `json:"RequestIds,omitempty"`
 	// Plan is what the request resolved to; with DryRun it is all that happens.
 	Plan *Plan `json:"Plan,omitempty"`
 	// Steps are the calls made, in order, with outcome and timing.
@@ -83,8 +83,8 @@ const OperationStatusUnknown = "Unknown"
 
 // Plan is a request resolved into concrete work.
 type Plan struct {
-	RegionId         string     `json:"RegionId"`
-	SnapshotGroupId  string     `json:"SnapshotGroupId,omitempty"`
+	RegionID         string     `json:"RegionId"`
+	SnapshotGroupID  string     `json:"SnapshotGroupId,omitempty"`
 	Pairs            []DiskPair `json:"Pairs"`
 	Batches          [][]string `json:"Batches,omitempty"` // disk ids per ResetDisks call
 	InstancesToStop  []string   `json:"InstancesToStop,omitempty"`
@@ -105,20 +105,20 @@ type Step struct {
 	Outcome    string `json:"Outcome"`          // Succeeded, Failed, Skipped, DryRunPassed
 	Code       string `json:"Code,omitempty"`
 	Message    string `json:"Message,omitempty"`
-	RequestId  string `json:"RequestId,omitempty"`
+	RequestID  string `json:"RequestId,omitempty"`
 	DurationMs int64  `json:"DurationMs"`
 }
 
 // DiskOutcome is one disk's status at the end of a rollback.
 type DiskOutcome struct {
-	DiskId string `json:"DiskId"`
+	DiskID string `json:"DiskId"`
 	Status string `json:"Status"`
 }
 
 // Backup is a snapshot taken before the reset.
 type Backup struct {
-	DiskId     string `json:"DiskId"`
-	SnapshotId string `json:"SnapshotId"`
+	DiskID     string `json:"DiskId"`
+	SnapshotID string `json:"SnapshotId"`
 	Status     string `json:"Status"`
 }
 
@@ -154,7 +154,7 @@ func summarise(set OperationProgressSet, dryRun bool) Summary {
 
 // HealthOutcome is one instance's verdict of one gate round.
 type HealthOutcome struct {
-	InstanceId string `json:"InstanceId"`
+	InstanceID string `json:"InstanceId"`
 	Type       string `json:"Type"`
 	Round      int    `json:"Round"`
 	// Status: Healthy, Unhealthy, Pending (deadline), AgentUnavailable, CheckFailed.

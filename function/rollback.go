@@ -197,10 +197,10 @@ func (r *run) claimPhase(ctx context.Context) error {
 	r.compensate("record", func(ctx context.Context) { r.record(ctx) })
 	key := r.keyDescription()
 	for _, d := range r.dups {
-		r.step(Step{Name: "Idempotency", Target: d.DiskId, Outcome: stepSkipped, Message: "already reset for " + key})
+		r.step(Step{Name: "Idempotency", Target: d.DiskID, Outcome: stepSkipped, Message: "already reset for " + key})
 	}
 	for _, d := range r.busy {
-		r.step(Step{Name: "Idempotency", Target: d.DiskId, Outcome: stepSkipped, Code: ErrRollbackInProgress, Message: "being reset right now by another invocation with " + key})
+		r.step(Step{Name: "Idempotency", Target: d.DiskID, Outcome: stepSkipped, Code: ErrRollbackInProgress, Message: "being reset right now by another invocation with " + key})
 	}
 	if len(r.dups)+len(r.busy) > 0 {
 		r.plan.Batches = planBatches(r.toReset)
@@ -221,9 +221,9 @@ func (r *run) record(ctx context.Context) {
 		}
 		switch r.reset.progress[i].OperationStatus {
 		case OperationStatusSuccess:
-			outcome[p.DiskId] = stateDone
+			outcome[p.DiskID] = stateDone
 		case OperationStatusUnknown:
-			outcome[p.DiskId] = stateUnknown
+			outcome[p.DiskID] = stateUnknown
 		}
 	}
 	if len(outcome) == 0 {
@@ -287,7 +287,7 @@ func (r *run) resetIDs() []string {
 	var ids []string
 	for i, p := range r.toReset {
 		if r.resetDone && i < len(r.reset.progress) && r.reset.progress[i].OperationStatus == OperationStatusSuccess {
-			ids = append(ids, p.DiskId)
+			ids = append(ids, p.DiskID)
 		}
 	}
 	return ids
@@ -409,7 +409,7 @@ func (r *run) answer(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	if fe.RequestID == "" {
-		fe.RequestID = res.RequestId
+		fe.RequestID = res.RequestID
 	}
 	fe.Result = res
 	return nil, fe
@@ -440,26 +440,26 @@ func (r *run) merged() OperationProgressSet {
 	byDisk := make(map[string]OperationProgress, len(r.toReset)+len(r.dups)+len(r.busy))
 	for i, p := range r.toReset {
 		if i < len(r.reset.progress) {
-			byDisk[p.DiskId] = r.reset.progress[i]
+			byDisk[p.DiskID] = r.reset.progress[i]
 		} else {
-			byDisk[p.DiskId] = progressFor(p, StatusFailed, ErrDeadlineExceeded, "not sent: the rollback ended before its reset")
+			byDisk[p.DiskID] = progressFor(p, StatusFailed, ErrDeadlineExceeded, "not sent: the rollback ended before its reset")
 		}
 	}
 	for _, d := range r.dups {
-		byDisk[d.DiskId] = progressFor(d, OperationStatusSuccess, "", "")
+		byDisk[d.DiskID] = progressFor(d, OperationStatusSuccess, "", "")
 	}
 	for _, d := range r.busy {
-		byDisk[d.DiskId] = progressFor(d, OperationStatusUnknown, ErrRollbackInProgress, "another invocation with the same idempotency key is resetting this disk right now")
+		byDisk[d.DiskID] = progressFor(d, OperationStatusUnknown, ErrRollbackInProgress, "another invocation with the same idempotency key is resetting this disk right now")
 	}
 	out := make([]OperationProgress, 0, len(byDisk))
 	for _, p := range r.plan.Pairs {
-		if op, ok := byDisk[p.DiskId]; ok {
+		if op, ok := byDisk[p.DiskID]; ok {
 			out = append(out, op)
-			delete(byDisk, p.DiskId)
+			delete(byDisk, p.DiskID)
 		}
 	}
 	for _, p := range r.toReset { // pairs the claim returned that the plan does not list
-		if op, ok := byDisk[p.DiskId]; ok {
+		if op, ok := byDisk[p.DiskID]; ok {
 			out = append(out, op)
 		}
 	}
@@ -470,10 +470,10 @@ func (r *run) merged() OperationProgressSet {
 // to all of them when there was more than one.
 func (r *run) setRequestIDs(ids []string) {
 	if len(ids) > 0 {
-		r.res.RequestId = ids[0]
+		r.res.RequestID = ids[0]
 	}
 	if len(ids) > 1 {
-		r.res.RequestIds = ids
+		r.res.RequestIDs = ids
 	}
 }
 
@@ -489,7 +489,7 @@ func (r *run) timed(name, target string, start time.Time, err error, msg string)
 		return nil
 	}
 	fe := FromECS(name, err)
-	r.step(Step{Name: name, Target: target, Outcome: StatusFailed, Code: fe.Code, Message: fe.Message, RequestId: fe.RequestID, DurationMs: r.h.since(start)})
+	r.step(Step{Name: name, Target: target, Outcome: StatusFailed, Code: fe.Code, Message: fe.Message, RequestID: fe.RequestID, DurationMs: r.h.since(start)})
 	return fe
 }
 
@@ -497,7 +497,7 @@ func (r *run) timed(name, target string, start time.Time, err error, msg string)
 // is returned as the refusal.
 func (r *run) dryRunStep(name, target string, start time.Time, err error) *Error {
 	if id, ok := isDryRunPassed(err); ok || err == nil {
-		r.step(Step{Name: name, Target: target, Outcome: StatusDryRunPassed, RequestId: id, DurationMs: r.h.since(start)})
+		r.step(Step{Name: name, Target: target, Outcome: StatusDryRunPassed, RequestID: id, DurationMs: r.h.since(start)})
 		return nil
 	}
 	return r.timed(name, target, start, err, "")
@@ -517,7 +517,7 @@ func batches(pairs []DiskPair, n int) [][]DiskPair {
 }
 
 func progressFor(p DiskPair, status, code, msg string) OperationProgress {
-	return OperationProgress{OperationStatus: status, ErrorCode: code, ErrorMsg: msg, RelatedItemSet: RelatedItemSet{RelatedItem: []RelatedItem{{Name: "DiskId", Value: p.DiskId}, {Name: "SnapshotId", Value: p.SnapshotId}}}}
+	return OperationProgress{OperationStatus: status, ErrorCode: code, ErrorMsg: msg, RelatedItemSet: RelatedItemSet{RelatedItem: []RelatedItem{{Name: "DiskId", Value: p.DiskID}, {Name: "SnapshotId", Value: p.SnapshotID}}}}
 }
 
 // dryRunProgress reports each disk of a passed dry run as a success.

@@ -10,7 +10,7 @@ import (
 
 func TestPlainRequestUnchanged(t *testing.T) {
 	f := manyFleet(3)
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3)})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,10 +18,10 @@ func TestPlainRequestUnchanged(t *testing.T) {
 	if got, want := f.opNames(), []string{"ResetDisks dry", "ResetDisks"}; !slices.Equal(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
-	if res.RequestId != "REQ-002" || res.RequestIds != nil {
-		t.Errorf("RequestId = %q, RequestIds = %v; want REQ-002 (the real call's) and none", res.RequestId, res.RequestIds)
+	if res.RequestID != "REQ-002" || res.RequestIDs != nil {
+		t.Errorf("RequestId = %q, RequestIds = %v; want REQ-002 (the real call's) and none", res.RequestID, res.RequestIDs)
 	}
-	if got := res.Plan; got.ResetAPI != apiResetDisks || got.Batches != nil || got.SnapshotGroupId != "" {
+	if got := res.Plan; got.ResetAPI != apiResetDisks || got.Batches != nil || got.SnapshotGroupID != "" {
 		t.Errorf("Plan = %+v", got)
 	}
 	if got := res.Summary; got != (Summary{Status: StatusSucceeded, Total: 3, Succeeded: 3}) {
@@ -34,7 +34,7 @@ func TestPlainRequestUnchanged(t *testing.T) {
 
 func TestPlainRefusalIsTheError(t *testing.T) {
 	f := manyFleet(1)
-	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: []DiskPair{{DiskId: "d-nothere", SnapshotId: "s-nothere"}}})
+	_, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: []DiskPair{{DiskID: "d-nothere", SnapshotID: "s-nothere"}}})
 	var fe *Error
 	if !asErr(err, &fe) || fe.Code != "InvalidDiskId.NotFound" || fe.Result == nil || fe.Result.Plan == nil {
 		t.Errorf("error = %#v, want the ECS refusal with the Result", err)
@@ -47,7 +47,7 @@ func TestPlainRefusalIsTheError(t *testing.T) {
 func TestDryRunCoversThePlan(t *testing.T) {
 	f := stopStartFleet()
 	f.addGroup("ssg-run0", "i-run0", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, InstanceId: "i-run0", Latest: true,
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, DryRun: true, InstanceID: "i-run0", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, IdempotencyKey: "k"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestDryRunCoversThePlan(t *testing.T) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
 	p := res.Plan
-	if p.SnapshotGroupId != "ssg-run0" || !slices.Equal(p.InstancesToStop, []string{"i-run0"}) || !slices.Equal(p.InstancesToStart, []string{"i-run0"}) ||
+	if p.SnapshotGroupID != "ssg-run0" || !slices.Equal(p.InstancesToStop, []string{"i-run0"}) || !slices.Equal(p.InstancesToStart, []string{"i-run0"}) ||
 		!slices.Equal(p.Backups, []string{"d-runsys", "d-rundata"}) || len(p.Pairs) != 2 {
 		t.Errorf("Plan = %+v", p)
 	}
@@ -85,7 +85,7 @@ func TestDryRunManyBatchesAndModes(t *testing.T) {
 	for _, mode := range []string{"auto", "always"} {
 		t.Run(mode, func(t *testing.T) {
 			f := manyFleet(25)
-			res, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, Disk: manyPairs(25), ResetMode: mode, StartInstance: true})
+			res, err := runRollback(t, f, &Request{RegionID: fakeRegion, DryRun: true, Disk: manyPairs(25), ResetMode: mode, StartInstance: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestDryRunStopRefusalFailsItsDisks(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := runRollback(t, f, &Request{RegionId: fakeRegion, DryRun: true, Disk: pairsOf("d-runsys", "d-stopsys"), StopInstance: true})
+	_, err := runRollback(t, f, &Request{RegionID: fakeRegion, DryRun: true, Disk: pairsOf("d-runsys", "d-stopsys"), StopInstance: true})
 	// The verdict a real run would meet: refused as a whole.
 	var fe *Error
 	if !asErr(err, &fe) || fe.Code != ErrPlanRefused || fe.Result == nil {
@@ -131,7 +131,7 @@ func TestDryRunStopRefusalFailsItsDisks(t *testing.T) {
 func TestEverythingTogether(t *testing.T) {
 	f := stopStartFleet()
 	f.addGroup("ssg-run0", "i-run0", SnapshotStatusAccomplished, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "d-runsys", "d-rundata")
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run0", Latest: true,
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, InstanceID: "i-run0", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, ResetMode: "always", IdempotencyKey: "all-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestEverythingTogether(t *testing.T) {
 	}
 	// The same key again: nothing is reset twice.
 	f2calls := f.count("ResetDisk")
-	res2, err := runRollback(t, f, &Request{RegionId: fakeRegion, InstanceId: "i-run0", Latest: true,
+	res2, err := runRollback(t, f, &Request{RegionID: fakeRegion, InstanceID: "i-run0", Latest: true,
 		StopInstance: true, StartInstance: true, Wait: true, BackupBeforeReset: true, ResetMode: "always", IdempotencyKey: "all-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestEverythingTogether(t *testing.T) {
 
 func TestStepsRecordEveryCall(t *testing.T) {
 	f := stopStartFleet()
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys"), StopInstance: true, StartInstance: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestStepsRecordEveryCall(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("steps = %v, want %v", names, want)
 	}
-	if s := res.Steps[10]; s.RequestId == "" || s.Target != "d-runsys" || s.Outcome != StatusSucceeded {
+	if s := res.Steps[10]; s.RequestID == "" || s.Target != "d-runsys" || s.Outcome != StatusSucceeded {
 		t.Errorf("ResetDisks step = %+v", s)
 	}
 }
@@ -189,7 +189,7 @@ func TestCancelledBeforeStart(t *testing.T) {
 	clock := newFakeClock()
 	ctx, cancel := context.WithCancel(rollbackCtx(t, clock))
 	cancel()
-	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: manyPairs(1)})
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionID: fakeRegion, Disk: manyPairs(1)})
 	var fe *Error
 	if !asErr(err, &fe) || fe.Code != ErrDeadlineExceeded || fe.Result == nil {
 		t.Fatalf("error = %v, want DeadlineExceeded with a Result", err)
@@ -204,10 +204,10 @@ func TestCancelledBeforeStart(t *testing.T) {
 
 func TestPartialDuplicates(t *testing.T) {
 	f := manyFleet(3)
-	if _, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(2), IdempotencyKey: "k-1"}); err != nil {
+	if _, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(2), IdempotencyKey: "k-1"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3), IdempotencyKey: "k-1", Wait: true})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(3), IdempotencyKey: "k-1", Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestPartialDuplicates(t *testing.T) {
 	if res.Summary.Status != StatusSucceeded || !strings.Contains(res.Summary.Message, "2 disks were already reset") {
 		t.Errorf("Summary = %+v", res.Summary)
 	}
-	if len(res.Disks) != 1 || res.Disks[0].DiskId != "d-many0002" {
+	if len(res.Disks) != 1 || res.Disks[0].DiskID != "d-many0002" {
 		t.Errorf("Disks = %v, want only the disk reset now", res.Disks)
 	}
 }

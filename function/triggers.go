@@ -147,7 +147,7 @@ func (h *Handler) runAlarm(ctx context.Context, inv Invocation, alarm *events.Cl
 	if regionID == "" {
 		regionID = inv.Region
 	}
-	req := &Request{RegionId: regionID, InstanceId: instanceID, Latest: true,
+	req := &Request{RegionID: regionID, InstanceID: instanceID, Latest: true,
 		StopInstance: h.Config.AlarmStopStart, StartInstance: h.Config.AlarmStopStart, Wait: h.Config.AlarmStopStart}
 	switch {
 	case eventID != "":

@@ -230,7 +230,7 @@ func TestBatchKeepsOrder(t *testing.T) {
 
 func TestFCErrorCarriesTheResult(t *testing.T) {
 	res := &Result{Summary: Summary{Status: StatusPartiallyFailed, Total: 2, Succeeded: 1, Failed: 1},
-		OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{progressFor(DiskPair{DiskId: "d-aaaa", SnapshotId: "s-aaaa"}, OperationStatusSuccess, "", "")}}}
+		OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{progressFor(DiskPair{DiskID: "d-aaaa", SnapshotID: "s-aaaa"}, OperationStatusSuccess, "", "")}}}
 	fcErr, ok := ToFCError(&Error{Code: ErrPartialFailure, Message: "1 of 2 disks were not reset", Result: res}).(messages.InvokeResponse_Error)
 	if !ok || fcErr.Type != ErrPartialFailure {
 		t.Fatalf("got %#v, want an InvokeResponse_Error of type PartialFailure", fcErr)

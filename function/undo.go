@@ -42,7 +42,7 @@ func (r *run) unhealthy(round int) []string {
 	var out []string
 	for _, h := range r.res.Health {
 		if h.Round == round && h.Status == HealthUnhealthy {
-			out = append(out, h.InstanceId)
+			out = append(out, h.InstanceID)
 		}
 	}
 	return out
@@ -61,8 +61,8 @@ func (r *run) undoPhase(ctx context.Context) error {
 	r.undo = u
 	reset := r.resetIDs()
 	for _, b := range r.res.Backups {
-		if slices.Contains(ids, r.diskInstance[b.DiskId]) && slices.Contains(reset, b.DiskId) {
-			u.pairs = append(u.pairs, DiskPair{DiskId: b.DiskId, SnapshotId: b.SnapshotId})
+		if slices.Contains(ids, r.diskInstance[b.DiskID]) && slices.Contains(reset, b.DiskID) {
+			u.pairs = append(u.pairs, DiskPair{DiskID: b.DiskID, SnapshotID: b.SnapshotID})
 		}
 	}
 	if len(u.pairs) == 0 {
@@ -82,13 +82,13 @@ func (r *run) undoPhase(ctx context.Context) error {
 	diskIDs := pairDiskIDs(u.pairs)
 	reiniting := make([]DiskOutcome, len(diskIDs))
 	for i, id := range diskIDs {
-		reiniting[i] = DiskOutcome{DiskId: id, Status: DiskStatusReIniting}
+		reiniting[i] = DiskOutcome{DiskID: id, Status: DiskStatusReIniting}
 	}
 	r.res.Disks = mergeDiskOutcomes(r.res.Disks, reiniting)
 	rr := r.resetPairs(wctx, u.pairs, false)
 	for i, p := range rr.progress {
 		if p.OperationStatus != OperationStatusSuccess {
-			u.err = Errorf(firstNonEmpty(p.ErrorCode, ErrUndoFailed), "reset of %s to its backup %s: %s", u.pairs[i].DiskId, u.pairs[i].SnapshotId, firstNonEmpty(p.ErrorMsg, p.OperationStatus))
+			u.err = Errorf(firstNonEmpty(p.ErrorCode, ErrUndoFailed), "reset of %s to its backup %s: %s", u.pairs[i].DiskID, u.pairs[i].SnapshotID, firstNonEmpty(p.ErrorMsg, p.OperationStatus))
 			break
 		}
 	}
@@ -121,7 +121,7 @@ func (r *run) undoPhase(ctx context.Context) error {
 // starts them whatever happens next.
 func (r *run) stopAgain(ctx context.Context, ids []string) *Error {
 	start := r.h.now()
-	err := writeTags(ctx, r.ecs, r.req.RegionId, resourceInstance, ids, map[string]string{tagStoppedBy: r.claim.keyHash})
+	err := writeTags(ctx, r.ecs, r.req.RegionID, resourceInstance, ids, map[string]string{tagStoppedBy: r.claim.keyHash})
 	if fe := r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+": the undo owes these instances a start"); fe != nil {
 		return fe
 	}
@@ -129,7 +129,7 @@ func (r *run) stopAgain(ctx context.Context, ids []string) *Error {
 		r.owned = appendNew(r.owned, id)
 		r.started[id] = false
 		start = r.h.now()
-		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionId, InstanceID: id, StoppedMode: StoppedModeKeepCharging})
+		err := r.ecs.StopInstance(ctx, StopInstanceInput{RegionID: r.req.RegionID, InstanceID: id, StoppedMode: StoppedModeKeepCharging})
 		if fe := r.timed("StopInstance", id, start, err, "StoppedMode KeepCharging, to undo the rollback"); fe != nil {
 			return fe
 		}
@@ -155,7 +155,7 @@ func (r *run) answerHealth() *Error {
 	if u := r.undo; u != nil {
 		out := &UndoOutcome{Instances: u.instances, Snapshots: []Backup{}}
 		for _, p := range u.pairs {
-			out.Snapshots = append(out.Snapshots, Backup{DiskId: p.DiskId, SnapshotId: p.SnapshotId, Status: SnapshotStatusAccomplished})
+			out.Snapshots = append(out.Snapshots, Backup{DiskID: p.DiskID, SnapshotID: p.SnapshotID, Status: SnapshotStatusAccomplished})
 		}
 		res.Undo = out
 		snaps := joinSnapshots(u.pairs)
@@ -200,7 +200,7 @@ func (r *run) verdicts(round int) map[string][]string {
 	m := map[string][]string{}
 	for _, h := range r.res.Health {
 		if h.Round == round {
-			m[h.Status] = append(m[h.Status], h.InstanceId)
+			m[h.Status] = append(m[h.Status], h.InstanceID)
 		}
 	}
 	return m
@@ -211,7 +211,7 @@ func (r *run) healthDetails(round int) string {
 	var out []string
 	for _, h := range r.res.Health {
 		if h.Round == round && h.Status != HealthHealthy {
-			out = append(out, h.InstanceId+" "+h.Status+" ("+h.Detail+")")
+			out = append(out, h.InstanceID+" "+h.Status+" ("+h.Detail+")")
 		}
 	}
 	return strings.Join(out, "; ")
@@ -220,7 +220,7 @@ func (r *run) healthDetails(round int) string {
 func joinSnapshots(pairs []DiskPair) string {
 	out := make([]string, len(pairs))
 	for i, p := range pairs {
-		out[i] = p.DiskId + "→" + p.SnapshotId
+		out[i] = p.DiskID + "→" + p.SnapshotID
 	}
 	return strings.Join(out, ", ")
 }
@@ -228,9 +228,9 @@ func joinSnapshots(pairs []DiskPair) string {
 // resolveUndo turns UndoRollback into pairs: each disk of the instance
 // whose tags name a backup of its last rollback, and that backup.
 func (r *run) resolveUndo(ctx context.Context, p *Plan) error {
-	id := r.req.UndoRollback.InstanceId
+	id := r.req.UndoRollback.InstanceID
 	start := r.h.now()
-	disks, err := r.ecs.DescribeInstanceDisks(ctx, r.req.RegionId, id)
+	disks, err := r.ecs.DescribeInstanceDisks(ctx, r.req.RegionID, id)
 	if fe := r.timed("DescribeDisks", id, start, err, "the disks of the instance and their backup tags"); fe != nil {
 		return fe
 	}
@@ -249,29 +249,29 @@ func (r *run) resolveUndo(ctx context.Context, p *Plan) error {
 	var snaps []string
 	for _, d := range disks {
 		if d.Tags[tagBackup] != "" && d.Tags[tagKey] == key {
-			p.Pairs = append(p.Pairs, DiskPair{DiskId: d.DiskId, SnapshotId: d.Tags[tagBackup]})
+			p.Pairs = append(p.Pairs, DiskPair{DiskID: d.DiskID, SnapshotID: d.Tags[tagBackup]})
 			snaps = append(snaps, d.Tags[tagBackup])
 		}
 	}
 	start = r.h.now()
-	found, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionId, snaps)
+	found, err := r.ecs.DescribeSnapshots(ctx, r.req.RegionID, snaps)
 	if fe := r.timed("DescribeSnapshots", strings.Join(snaps, ","), start, err, "the backups still exist"); fe != nil {
 		return fe
 	}
 	byID := map[string]Snapshot{}
 	for _, s := range found {
-		byID[s.SnapshotId] = s
+		byID[s.SnapshotID] = s
 	}
 	var bad []string
 	for _, pr := range p.Pairs {
-		s, ok := byID[pr.SnapshotId]
+		s, ok := byID[pr.SnapshotID]
 		switch {
 		case !ok:
-			bad = append(bad, fmt.Sprintf("backup %s of %s no longer exists (released after its retention, or deleted)", pr.SnapshotId, pr.DiskId))
+			bad = append(bad, fmt.Sprintf("backup %s of %s no longer exists (released after its retention, or deleted)", pr.SnapshotID, pr.DiskID))
 		case s.Status != SnapshotStatusAccomplished:
-			bad = append(bad, fmt.Sprintf("backup %s of %s is %s", pr.SnapshotId, pr.DiskId, s.Status))
-		case s.SourceDiskId != pr.DiskId || s.Tags[tagBackupOf] != pr.DiskId:
-			bad = append(bad, fmt.Sprintf("snapshot %s is not a backup of %s", pr.SnapshotId, pr.DiskId))
+			bad = append(bad, fmt.Sprintf("backup %s of %s is %s", pr.SnapshotID, pr.DiskID, s.Status))
+		case s.SourceDiskID != pr.DiskID || s.Tags[tagBackupOf] != pr.DiskID:
+			bad = append(bad, fmt.Sprintf("snapshot %s is not a backup of %s", pr.SnapshotID, pr.DiskID))
 		}
 	}
 	if len(bad) > 0 {
@@ -287,8 +287,8 @@ func (r *run) recordBackups(ctx context.Context, done []string) {
 	byValue := map[string][]string{}
 	for _, d := range done {
 		v := ""
-		if i := slices.IndexFunc(r.res.Backups, func(b Backup) bool { return b.DiskId == d }); i >= 0 && !(r.undo != nil && r.undo.reset) {
-			v = r.res.Backups[i].SnapshotId
+		if i := slices.IndexFunc(r.res.Backups, func(b Backup) bool { return b.DiskID == d }); i >= 0 && !(r.undo != nil && r.undo.reset) {
+			v = r.res.Backups[i].SnapshotID
 		}
 		if v == "" && !r.claim.backupTagged[d] {
 			continue // no backup named: nothing to clear
@@ -298,7 +298,7 @@ func (r *run) recordBackups(ctx context.Context, done []string) {
 	for _, v := range slices.Sorted(maps.Keys(byValue)) {
 		ids := byValue[v]
 		start := r.h.now()
-		err := writeDiskTags(ctx, r.ecs, r.req.RegionId, ids, map[string]string{tagBackup: v})
+		err := writeDiskTags(ctx, r.ecs, r.req.RegionID, ids, map[string]string{tagBackup: v})
 		msg := tagBackup + " cleared: nothing for UndoRollback to go back to"
 		if v != "" {
 			msg = tagBackup + "=" + v + ": UndoRollback goes back to it"

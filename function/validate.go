@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -202,7 +203,7 @@ func violationOf(fe validator.FieldError) Violation {
 		msg = "breaks rule " + fe.Tag()
 	}
 	if strings.Contains(msg, "%s") {
-		msg = fmt.Sprintf(msg, fe.Param())
+		msg = fmt.Sprintf(msg, jsonParam(fe.Param()))
 	}
 	if fe.Kind() == reflect.String && fe.Tag() == "max" {
 		msg = fmt.Sprintf("must be at most %s characters", fe.Param())
@@ -213,10 +214,10 @@ func violationOf(fe validator.FieldError) Violation {
 func duplicateDisk(pairs []DiskPair) string {
 	seen := map[string]bool{}
 	for _, p := range pairs {
-		if seen[p.DiskId] {
-			return p.DiskId
+		if seen[p.DiskID] {
+			return p.DiskID
 		}
-		seen[p.DiskId] = true
+		seen[p.DiskID] = true
 	}
 	return ""
 }
@@ -273,3 +274,30 @@ func jsonKind(kind string) string {
 	}
 	return "a " + kind
 }
+
+// jsonParam spells a rule's parameter as the caller writes it: the field
+// names the validator tags use are Go's (SnapshotGroupID), the messages name
+// the JSON fields (SnapshotGroupId). Built on the first violation only.
+func jsonParam(param string) string {
+	words := strings.Fields(param)
+	for i, w := range words {
+		if j, ok := goToJSON()[w]; ok {
+			words[i] = j
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+var goToJSON = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for _, v := range []any{Request{}, DiskPair{}, HealthCheck{}, UndoRollback{}, FleetSpec{}} {
+		t := reflect.TypeOf(v)
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				m[f.Name] = name
+			}
+		}
+	}
+	return m
+})

@@ -110,13 +110,13 @@ func (r *run) waitDisks(ctx context.Context, diskIDs []string) (outcomes []DiskO
 	start := r.h.now()
 	probes := 0
 	pr := r.w.poll(ctx, func(ctx context.Context) (bool, error) {
-		disks, err := r.ecs.DescribeDisks(ctx, r.req.RegionId, diskIDs)
+		disks, err := r.ecs.DescribeDisks(ctx, r.req.RegionID, diskIDs)
 		if err != nil {
 			return false, err
 		}
 		for _, d := range disks {
-			if slices.Contains(diskIDs, d.DiskId) {
-				status[d.DiskId] = d.Status
+			if slices.Contains(diskIDs, d.DiskID) {
+				status[d.DiskID] = d.Status
 			}
 		}
 		for _, id := range diskIDs {
@@ -134,7 +134,7 @@ func (r *run) waitDisks(ctx context.Context, diskIDs []string) (outcomes []DiskO
 	})
 	for _, id := range diskIDs {
 		st := firstNonEmpty(status[id], "Unknown")
-		outcomes = append(outcomes, DiskOutcome{DiskId: id, Status: st})
+		outcomes = append(outcomes, DiskOutcome{DiskID: id, Status: st})
 		if st == DiskStatusReIniting || st == "Unknown" || st == statusResetInProgress {
 			pending = append(pending, id)
 		}
@@ -145,7 +145,7 @@ func (r *run) waitDisks(ctx context.Context, diskIDs []string) (outcomes []DiskO
 		step.Outcome, step.Message = StatusSucceeded, fmt.Sprintf("every disk left ReIniting and no reset is in progress (%d DescribeDisks calls, %d dry-run reset probes)", pr.polls, probes)
 	case pr.err != nil:
 		fe := FromECS("DescribeDisks", pr.err)
-		step.Outcome, step.Code, step.Message, step.RequestId = StatusFailed, fe.Code, fmt.Sprintf("gave up after %d DescribeDisks calls: %s", pr.polls, fe.Message), fe.RequestID
+		step.Outcome, step.Code, step.Message, step.RequestID = StatusFailed, fe.Code, fmt.Sprintf("gave up after %d DescribeDisks calls: %s", pr.polls, fe.Message), fe.RequestID
 		err = fe
 	default:
 		step.Outcome, step.Code, step.Message = StatusInProgress, ErrDeadlineExceeded, fmt.Sprintf("stopped before the deadline after %d DescribeDisks calls; not seen settled: %s", pr.polls, strings.Join(pending, ", "))

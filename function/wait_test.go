@@ -101,7 +101,7 @@ func TestWaiterHonoursCancellation(t *testing.T) {
 func TestWaitFillsDisks(t *testing.T) {
 	f := manyFleet(3)
 	f.resetPolls = 4
-	res, err := runRollback(t, f, &Request{RegionId: fakeRegion, Disk: manyPairs(3), Wait: true})
+	res, err := runRollback(t, f, &Request{RegionID: fakeRegion, Disk: manyPairs(3), Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestWaitReachesDeadline(t *testing.T) {
 	clock := newFakeClock()
 	ctx, cancel := withDeadlineIn(rollbackCtx(t, clock), clock, 30)
 	defer cancel()
-	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: pairsOf("d-runsys", "d-rundata"), StopInstance: true, StartInstance: true, Wait: true})
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionID: fakeRegion, Disk: pairsOf("d-runsys", "d-rundata"), StopInstance: true, StartInstance: true, Wait: true})
 	// The instance the rollback stopped cannot be started while its disks
 	// are ReIniting: the answer says it is down (InstanceNotRestarted).
 	var fe *Error
@@ -169,7 +169,7 @@ func TestDeadlineBeforeAPhase(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionId: fakeRegion, Disk: manyPairs(2), BackupBeforeReset: true})
+	_, err := rollbackHandler(clock).Rollback(ctx, f, Invocation{}, &Request{RegionID: fakeRegion, Disk: manyPairs(2), BackupBeforeReset: true})
 	if got := codeOf(err); got != ErrDeadlineExceeded {
 		t.Fatalf("error = %v, want DeadlineExceeded", err)
 	}
@@ -207,7 +207,7 @@ func TestWaitDoesNotTakeAMissingDiskAsDone(t *testing.T) {
 	f.resetPolls = 1
 	ecs := &shortPageECS{fakeECS: f, short: 3}
 	clock := newFakeClock()
-	res, err := rollbackHandler(clock).Rollback(rollbackCtx(t, clock), ecs, Invocation{}, &Request{RegionId: fakeRegion, Disk: manyPairs(3), Wait: true})
+	res, err := rollbackHandler(clock).Rollback(rollbackCtx(t, clock), ecs, Invocation{}, &Request{RegionID: fakeRegion, Disk: manyPairs(3), Wait: true})
 	if err != nil {
 		t.Fatal(err)
 	}

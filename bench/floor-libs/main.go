@@ -25,7 +25,7 @@ import (
 var hello = json.RawMessage(`{"hello":"world"}`)
 
 type request struct {
-	RegionId string `validate:"required"`
+	RegionID string `validate:"required"`
 }
 
 // never links both libraries' working paths without running them.

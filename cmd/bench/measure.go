@@ -41,13 +41,16 @@ var dryRunPairs = [][2]string{
 }
 
 func requestEvent(region string, dryRun, wait bool, pairs [][2]string) []byte {
-	type pair struct{ DiskId, SnapshotId string }
+	type pair struct {
+		DiskID     string `json:"DiskId"`
+		SnapshotID string `json:"SnapshotId"`
+	}
 	ev := struct {
-		RegionId string
+		RegionID string `json:"RegionId"`
 		DryRun   bool
 		Disk     []pair
 		Wait     bool `json:",omitempty"`
-	}{RegionId: region, DryRun: dryRun, Wait: wait}
+	}{RegionID: region, DryRun: dryRun, Wait: wait}
 	for _, p := range pairs {
 		ev.Disk = append(ev.Disk, pair{p[0], p[1]})
 	}

@@ -201,7 +201,7 @@ func preflight(ctx context.Context, ecs function.ECS, o options) (ecstest.IDs, e
 		return ecstest.IDs{}, fmt.Errorf("reading the tags of %s: %w", o.instance, err)
 	}
 	if !slices.ContainsFunc(tags, func(t function.ResourceTag) bool {
-		return t.ResourceId == o.instance && t.TagKey == OptInKey && t.TagValue == OptInValue
+		return t.ResourceID == o.instance && t.TagKey == OptInKey && t.TagValue == OptInValue
 	}) {
 		return ecstest.IDs{}, fmt.Errorf("instance %s does not carry the opt-in tag %s=%s", o.instance, OptInKey, OptInValue)
 	}
@@ -213,8 +213,8 @@ func preflight(ctx context.Context, ecs function.ECS, o options) (ecstest.IDs, e
 		return ecstest.IDs{}, fmt.Errorf("found %d of the %d disks", len(disks), len(o.disks))
 	}
 	for _, d := range disks {
-		if d.InstanceId != o.instance {
-			return ecstest.IDs{}, fmt.Errorf("disk %s is attached to %q, not %s", d.DiskId, d.InstanceId, o.instance)
+		if d.InstanceID != o.instance {
+			return ecstest.IDs{}, fmt.Errorf("disk %s is attached to %q, not %s", d.DiskID, d.InstanceID, o.instance)
 		}
 	}
 	ins, err := ecs.DescribeInstances(ctx, o.region, []string{o.instance})

@@ -25,7 +25,7 @@ func (f *Fake) DescribeDisks(_ context.Context, region string, ids []string) ([]
 				if d.MultiAttach {
 					multi = "Enabled"
 				}
-				out = append(out, function.Disk{DiskId: d.DiskID, RegionId: d.RegionID, InstanceId: d.InstanceID, Status: d.Status,
+				out = append(out, function.Disk{DiskID: d.DiskID, RegionID: d.RegionID, InstanceID: d.InstanceID, Status: d.Status,
 					Category: d.Category, Type: d.Type, MultiAttach: multi, Tags: cloneTags(d.Tags)})
 			}
 		}
@@ -46,7 +46,7 @@ func (f *Fake) DescribeInstances(_ context.Context, region string, ids []string)
 			if in == nil {
 				continue
 			}
-			o := function.Instance{InstanceId: in.InstanceID, RegionId: in.RegionID, Status: in.Status, ExpiredTime: "2099-12-31T16:00Z"}
+			o := function.Instance{InstanceID: in.InstanceID, RegionID: in.RegionID, Status: in.Status, ExpiredTime: "2099-12-31T16:00Z"}
 			switch {
 			case in.LockReason != "":
 				o.LockReasons = []string{in.LockReason}
@@ -76,7 +76,7 @@ func (f *Fake) DescribeInstancesByTag(_ context.Context, region, key, value stri
 			if v, ok := in.Tags[key]; !ok || v != value {
 				continue
 			}
-			out = append(out, function.Instance{InstanceId: in.InstanceID, RegionId: in.RegionID, Status: in.Status})
+			out = append(out, function.Instance{InstanceID: in.InstanceID, RegionID: in.RegionID, Status: in.Status})
 		}
 		return nil
 	})
@@ -97,7 +97,7 @@ func (f *Fake) DescribeSnapshots(_ context.Context, region string, ids []string)
 				continue
 			}
 			if s := f.snapshot(region, id, now, true); s != nil {
-				out = append(out, function.Snapshot{SnapshotId: s.SnapshotID, SourceDiskId: s.SourceDiskID, Status: s.Status,
+				out = append(out, function.Snapshot{SnapshotID: s.SnapshotID, SourceDiskID: s.SourceDiskID, Status: s.Status,
 					Progress: progress(s), CreationTime: s.CreationTime, Tags: cloneTags(s.Tags)})
 			}
 		}
@@ -128,7 +128,7 @@ func (f *Fake) DescribeSnapshotGroups(_ context.Context, in function.DescribeSna
 				(len(in.Statuses) > 0 && !slices.Contains(in.Statuses, g.Status)) {
 				continue
 			}
-			sg := function.SnapshotGroup{SnapshotGroupId: g.SnapshotGroupID, InstanceId: g.InstanceID, Name: g.Name, Status: g.Status, CreationTime: g.CreationTime}
+			sg := function.SnapshotGroup{SnapshotGroupID: g.SnapshotGroupID, InstanceID: g.InstanceID, Name: g.Name, Status: g.Status, CreationTime: g.CreationTime}
 			for _, id := range g.SnapshotIDs {
 				s := f.snapshot(g.RegionID, id, now, true)
 				if s == nil {
@@ -138,7 +138,7 @@ func (f *Fake) DescribeSnapshotGroups(_ context.Context, in function.DescribeSna
 				if d := f.disks[s.SourceDiskID]; d != nil {
 					ia = essd(d.Category)
 				}
-				sg.Snapshots = append(sg.Snapshots, function.GroupSnapshot{SnapshotId: s.SnapshotID, SourceDiskId: s.SourceDiskID,
+				sg.Snapshots = append(sg.Snapshots, function.GroupSnapshot{SnapshotID: s.SnapshotID, SourceDiskID: s.SourceDiskID,
 					SourceDiskType: s.SourceDiskType, Progress: progress(s), Available: usable(s), InstantAccess: ia})
 			}
 			out = append(out, sg)

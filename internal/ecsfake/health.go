@@ -21,7 +21,7 @@ func (f *Fake) DescribeInstanceDisks(_ context.Context, region, instanceID strin
 	err := f.do(Call{Op: "DescribeInstanceDisks", Region: region, IDs: []string{instanceID}}, func(now time.Time) error {
 		for _, id := range f.diskOrder {
 			if d := f.disk(region, id, now, true); d != nil && d.InstanceID == instanceID {
-				out = append(out, function.Disk{DiskId: d.DiskID, RegionId: d.RegionID, InstanceId: d.InstanceID, Status: d.Status, Category: d.Category, Type: d.Type})
+				out = append(out, function.Disk{DiskID: d.DiskID, RegionID: d.RegionID, InstanceID: d.InstanceID, Status: d.Status, Category: d.Category, Type: d.Type})
 			}
 		}
 		return nil
@@ -46,7 +46,7 @@ func (f *Fake) DescribeInstancesFullStatus(_ context.Context, region string, ids
 					h = in.Script.Health[0]
 				}
 			}
-			out = append(out, function.InstanceHealth{InstanceId: id, Status: in.Status, Health: h})
+			out = append(out, function.InstanceHealth{InstanceID: id, Status: in.Status, Health: h})
 		}
 		return nil
 	})
@@ -64,7 +64,7 @@ func (f *Fake) DescribeCloudAssistantStatus(_ context.Context, region string, id
 				continue
 			}
 			running := in.Script == nil || in.Script.Agent == "" || in.Script.Agent == ecsemu.AgentRunning
-			out = append(out, function.AgentStatus{InstanceId: id, Running: running, Version: "2.2.0.0"})
+			out = append(out, function.AgentStatus{InstanceID: id, Running: running, Version: "2.2.0.0"})
 		}
 		return nil
 	})
@@ -109,7 +109,7 @@ func (f *Fake) DescribeInvocationResults(_ context.Context, region, invokeID str
 			if code != 0 {
 				status = "Failed"
 			}
-			out = append(out, function.InvocationResult{InstanceId: id, InvocationStatus: status, ExitCode: code, Output: output})
+			out = append(out, function.InvocationResult{InstanceID: id, InvocationStatus: status, ExitCode: code, Output: output})
 		}
 		return nil
 	})

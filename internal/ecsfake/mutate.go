@@ -18,15 +18,15 @@ var snapshotCutoff = time.Date(2013, 7, 15, 0, 0, 0, 0, time.UTC)
 // checkReset runs the emulator's per-disk checks in its order; claimed
 // holds the disks already passed in this call. Caller holds f.mu.
 func (f *Fake) checkReset(region string, p function.DiskPair, now time.Time, claimed map[string]bool) string {
-	d := f.disk(region, p.DiskId, now, true)
+	d := f.disk(region, p.DiskID, now, true)
 	if d == nil {
 		return ecsemu.CodeInvalidDiskIDNotFound
 	}
-	s := f.snapshot(region, p.SnapshotId, now, false)
+	s := f.snapshot(region, p.SnapshotID, now, false)
 	switch {
 	case s == nil:
 		return ecsemu.CodeInvalidSnapshotIDNotFound
-	case s.SourceDiskID != p.DiskId:
+	case s.SourceDiskID != p.DiskID:
 		return ecsemu.CodeInvalidParameterMismatch
 	case strings.HasPrefix(d.Category, "local_") || strings.HasPrefix(d.Category, "ephemeral"):
 		return ecsemu.CodeDiskCategoryNotSupported
@@ -44,9 +44,9 @@ func (f *Fake) checkReset(region string, p function.DiskPair, now time.Time, cla
 	switch {
 	case d.tr.active:
 		return ecsemu.CodeDiskResetInProgress
-	case d.Status != ecsemu.DiskInUse && d.Status != ecsemu.DiskAvailable || claimed[p.DiskId]:
+	case d.Status != ecsemu.DiskInUse && d.Status != ecsemu.DiskAvailable || claimed[p.DiskID]:
 		return ecsemu.CodeIncorrectDiskStatus
-	case f.unfinished(region, p.DiskId, p.SnapshotId, now):
+	case f.unfinished(region, p.DiskID, p.SnapshotID, now):
 		return ecsemu.CodeHasUnfinishedSnapshot
 	case !usable(s):
 		return ecsemu.CodeInvalidSnapshotIDNotReady
@@ -82,10 +82,10 @@ func (f *Fake) unfinished(region, diskID, except string, now time.Time) bool {
 
 // applyReset starts a reset: ReIniting for ResetDuration. Caller holds f.mu.
 func (f *Fake) applyReset(p function.DiskPair, now time.Time) {
-	d := f.disks[p.DiskId]
+	d := f.disks[p.DiskID]
 	f.start(&d.tr, d.Status, f.opts.ResetDuration, now)
 	d.Status = ecsemu.DiskReIniting
-	f.resets[p.DiskId] = append(f.resets[p.DiskId], p.SnapshotId)
+	f.resets[p.DiskID] = append(f.resets[p.DiskID], p.SnapshotID)
 }
 
 // ResetDisks answers as the emulator in mode resetDisksFailure=mixed: a dry
@@ -96,7 +96,7 @@ func (f *Fake) ResetDisks(_ context.Context, in function.ResetDisksInput) (*func
 	var out *function.ResetDisksOutput
 	c := Call{Op: "ResetDisks", Region: in.RegionID, DryRun: in.DryRun}
 	for _, p := range in.Disks {
-		c.IDs = append(c.IDs, p.DiskId)
+		c.IDs = append(c.IDs, p.DiskID)
 	}
 	err := f.do(c, func(now time.Time) error {
 		if len(in.Disks) == 0 {
@@ -109,7 +109,7 @@ func (f *Fake) ResetDisks(_ context.Context, in function.ResetDisksInput) (*func
 		codes := make([]string, len(in.Disks))
 		for i, p := range in.Disks {
 			if codes[i] = f.checkReset(in.RegionID, p, now, claimed); codes[i] == "" {
-				claimed[p.DiskId] = true
+				claimed[p.DiskID] = true
 			}
 		}
 		failed := slices.DeleteFunc(slices.Clone(codes), func(c string) bool { return c == "" })
@@ -121,10 +121,10 @@ func (f *Fake) ResetDisks(_ context.Context, in function.ResetDisksInput) (*func
 		case len(failed) == len(codes) && len(slices.Compact(failed)) == 1:
 			return f.apiErr(failed[0])
 		}
-		out = &function.ResetDisksOutput{RequestId: f.requestID()}
+		out = &function.ResetDisksOutput{RequestID: f.requestID()}
 		for i, p := range in.Disks {
 			op := function.OperationProgress{OperationStatus: function.OperationStatusSuccess, RelatedItemSet: function.RelatedItemSet{
-				RelatedItem: []function.RelatedItem{{Name: "DiskId", Value: p.DiskId}, {Name: "SnapshotId", Value: p.SnapshotId}}}}
+				RelatedItem: []function.RelatedItem{{Name: "DiskId", Value: p.DiskID}, {Name: "SnapshotId", Value: p.SnapshotID}}}}
 			if codes[i] != "" {
 				op.OperationStatus, op.ErrorCode, op.ErrorMsg = "Failed", codes[i], codes[i]+" (ecsfake)"
 			} else {
@@ -144,7 +144,7 @@ func (f *Fake) ResetDisks(_ context.Context, in function.ResetDisksInput) (*func
 func (f *Fake) ResetDisk(_ context.Context, in function.ResetDiskInput) (string, error) {
 	var id string
 	err := f.do(Call{Op: "ResetDisk", Region: in.RegionID, IDs: []string{in.DiskID}, DryRun: in.DryRun}, func(now time.Time) error {
-		p := function.DiskPair{DiskId: in.DiskID, SnapshotId: in.SnapshotID}
+		p := function.DiskPair{DiskID: in.DiskID, SnapshotID: in.SnapshotID}
 		if code := f.checkReset(in.RegionID, p, now, nil); code != "" {
 			return f.apiErr(code)
 		}

@@ -109,7 +109,7 @@ func (f *Fake) ListTagResources(_ context.Context, region, resourceType string, 
 				continue
 			}
 			for _, k := range slices.Sorted(maps.Keys(*m)) {
-				out = append(out, function.ResourceTag{ResourceId: id, ResourceType: resourceType, TagKey: k, TagValue: (*m)[k]})
+				out = append(out, function.ResourceTag{ResourceID: id, ResourceType: resourceType, TagKey: k, TagValue: (*m)[k]})
 			}
 		}
 		return nil

@@ -47,8 +47,8 @@ func describeFixture(t TB, _ Harness, e Env) {
 	}
 	var got []string
 	for _, d := range disks {
-		got = append(got, d.DiskId)
-		if d.InstanceId != in.ID || d.Status != function.DiskStatusInUse || d.Type == "" || d.Category == "" {
+		got = append(got, d.DiskID)
+		if d.InstanceID != in.ID || d.Status != function.DiskStatusInUse || d.Type == "" || d.Category == "" {
 			t.Errorf("DescribeDisks: got %+v, want In_use on %s with a Type and a Category", d, in.ID)
 		}
 	}
@@ -67,13 +67,13 @@ func describeFixture(t TB, _ Harness, e Env) {
 	}
 	source := map[string]string{}
 	for _, p := range in.Pairs() {
-		source[p.SnapshotId] = p.DiskId
+		source[p.SnapshotID] = p.DiskID
 	}
 	got = got[:0]
 	for _, s := range snaps {
-		got = append(got, s.SnapshotId)
-		if s.SourceDiskId != source[s.SnapshotId] || s.Status != function.SnapshotStatusAccomplished || s.CreationTime.IsZero() {
-			t.Errorf("DescribeSnapshots: got %+v, want accomplished, from %s, with a CreationTime", s, source[s.SnapshotId])
+		got = append(got, s.SnapshotID)
+		if s.SourceDiskID != source[s.SnapshotID] || s.Status != function.SnapshotStatusAccomplished || s.CreationTime.IsZero() {
+			t.Errorf("DescribeSnapshots: got %+v, want accomplished, from %s, with a CreationTime", s, source[s.SnapshotID])
 		}
 	}
 	sameSet(t, "DescribeSnapshots", got, in.Snapshots)
@@ -85,11 +85,11 @@ func describeFixture(t TB, _ Harness, e Env) {
 		t.Fatalf("DescribeSnapshotGroups(%s): got %d groups, %v; want 1", e.IDs.InstanceSnapshot, len(groups), err)
 	}
 	g := groups[0]
-	if g.InstanceId != in.ID || g.Status != function.SnapshotStatusAccomplished || len(g.Snapshots) != len(in.Disks) {
+	if g.InstanceID != in.ID || g.Status != function.SnapshotStatusAccomplished || len(g.Snapshots) != len(in.Disks) {
 		t.Errorf("snapshot group: got %+v, want accomplished, of %s, one snapshot per disk", g, in.ID)
 	}
 	for _, s := range g.Snapshots {
-		if s.SnapshotId == "" || s.SourceDiskId == "" || !s.Available {
+		if s.SnapshotID == "" || s.SourceDiskID == "" || !s.Available {
 			t.Errorf("snapshot group member: got %+v, want SnapshotId, SourceDiskId and Available", s)
 		}
 	}
@@ -115,7 +115,7 @@ func describeMissingDisk(t TB, _ Harness, e Env) {
 		}
 		var got []string
 		for _, d := range disks {
-			got = append(got, d.DiskId)
+			got = append(got, d.DiskID)
 		}
 		sameSet(t, tc.name+": DescribeDisks", got, tc.want)
 	}
@@ -131,7 +131,7 @@ func notFoundDryRun(t TB, _ Harness, e Env) {
 	_, err := e.ECS.ResetDisk(ctxOf(t), function.ResetDiskInput{RegionID: e.IDs.Region, DiskID: e.IDs.MissingDisk, SnapshotID: snap, DryRun: true})
 	wantCode(t, "dry-run ResetDisk of a missing disk", err, codeDiskNotFound)
 	_, err = e.ECS.ResetDisks(ctxOf(t), function.ResetDisksInput{RegionID: e.IDs.Region, DryRun: true,
-		Disks: []function.DiskPair{{DiskId: e.IDs.MissingDisk, SnapshotId: snap}}})
+		Disks: []function.DiskPair{{DiskID: e.IDs.MissingDisk, SnapshotID: snap}}})
 	wantCode(t, "dry-run ResetDisks of a missing disk", err, codeDiskNotFound)
 }
 
@@ -145,14 +145,14 @@ func dryRunAnswers(t TB, _ Harness, e Env) {
 	if pairs := st.Pairs(); len(pairs) > 0 {
 		_, err := e.ECS.ResetDisks(ctx, function.ResetDisksInput{RegionID: region, DryRun: true, Disks: pairs})
 		wantCode(t, "dry-run ResetDisks", err, codeDryRun)
-		_, err = e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: pairs[0].DiskId, SnapshotID: pairs[0].SnapshotId, DryRun: true})
+		_, err = e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: pairs[0].DiskID, SnapshotID: pairs[0].SnapshotID, DryRun: true})
 		wantCode(t, "dry-run ResetDisk", err, codeDryRun)
 		err = e.ECS.StartInstance(ctx, region, st.ID, true)
 		wantCode(t, "dry-run StartInstance of a Stopped instance", err, codeDryRun)
 		disks, err := e.ECS.DescribeDisks(ctx, region, st.Disks)
 		for _, d := range disks {
 			if d.Status != function.DiskStatusInUse {
-				t.Errorf("after dry runs: got disk %s %s, want In_use", d.DiskId, d.Status)
+				t.Errorf("after dry runs: got disk %s %s, want In_use", d.DiskID, d.Status)
 			}
 		}
 		if err != nil {

@@ -109,7 +109,7 @@ func (in Instance) Pairs() []function.DiskPair {
 	out := make([]function.DiskPair, 0, len(in.Disks))
 	for i, d := range in.Disks {
 		if i < len(in.Snapshots) {
-			out = append(out, function.DiskPair{DiskId: d, SnapshotId: in.Snapshots[i]})
+			out = append(out, function.DiskPair{DiskID: d, SnapshotID: in.Snapshots[i]})
 		}
 	}
 	return out

@@ -98,7 +98,7 @@ func waitFor(t TB, h Harness, e Env, what string, step func() (done bool, state 
 func diskIDs(pairs []function.DiskPair) []string {
 	out := make([]string, len(pairs))
 	for i, p := range pairs {
-		out[i] = p.DiskId
+		out[i] = p.DiskID
 	}
 	return out
 }
@@ -115,7 +115,7 @@ func waitResetDone(t TB, h Harness, e Env, pairs []function.DiskPair) {
 		var st []string
 		reiniting := false
 		for _, d := range disks {
-			st = append(st, d.DiskId+"="+d.Status)
+			st = append(st, d.DiskID+"="+d.Status)
 			reiniting = reiniting || d.Status == function.DiskStatusReIniting
 		}
 		_, err = e.ECS.ResetDisks(ctxOf(t), function.ResetDisksInput{RegionID: e.IDs.Region, DryRun: true, Disks: pairs})
@@ -177,10 +177,10 @@ func waitSnapshots(t TB, h Harness, e Env, ids []string) {
 		done := true
 		for _, s := range snaps {
 			if s.Status == function.SnapshotStatusFailed {
-				t.Fatalf("snapshot %s failed", s.SnapshotId)
+				t.Fatalf("snapshot %s failed", s.SnapshotID)
 			}
 			done = done && s.Status == function.SnapshotStatusAccomplished
-			st = append(st, s.SnapshotId+"="+s.Status+" "+s.Progress)
+			st = append(st, s.SnapshotID+"="+s.Status+" "+s.Progress)
 		}
 		return done, strings.Join(st, " ")
 	})
@@ -195,7 +195,7 @@ func tagsOf(t TB, e Env, disk string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, r := range list {
-		if r.ResourceId != disk || r.ResourceType != resourceTypeDisk {
+		if r.ResourceID != disk || r.ResourceType != resourceTypeDisk {
 			t.Errorf("ListTagResources(%s): got entry %+v, want ResourceId %s, ResourceType %s", disk, r, disk, resourceTypeDisk)
 		}
 		out[r.TagKey] = r.TagValue

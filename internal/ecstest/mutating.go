@@ -16,7 +16,7 @@ import (
 func notFoundResetDisks(t TB, _ Harness, e Env) {
 	_, in := someDisk(e.IDs)
 	need(t, e.IDs.MissingDisk != "" && len(in.Snapshots) > 0, "missing disk id and a snapshot")
-	pairs := []function.DiskPair{{DiskId: e.IDs.MissingDisk, SnapshotId: in.Snapshots[0]}}
+	pairs := []function.DiskPair{{DiskID: e.IDs.MissingDisk, SnapshotID: in.Snapshots[0]}}
 	out, err := e.ECS.ResetDisks(ctxOf(t), function.ResetDisksInput{RegionID: e.IDs.Region, Disks: pairs})
 	if err != nil {
 		wantCode(t, "ResetDisks of a missing disk", err, codeDiskNotFound)
@@ -37,15 +37,15 @@ func checkProgress(t TB, out *function.ResetDisksOutput, pairs []function.DiskPa
 	if len(ops) != len(pairs) {
 		t.Fatalf("ResetDisks: got %d OperationProgress entries, want one per pair (%d): %+v", len(ops), len(pairs), ops)
 	}
-	if out.RequestId == "" {
+	if out.RequestID == "" {
 		t.Errorf("ResetDisks: got no RequestId")
 	}
 	for i, op := range ops {
-		if s := op.Item("SnapshotId"); s != pairs[i].SnapshotId {
-			t.Errorf("entry %d: got SnapshotId %q, want %q (entries in input order)", i, s, pairs[i].SnapshotId)
+		if s := op.Item("SnapshotId"); s != pairs[i].SnapshotID {
+			t.Errorf("entry %d: got SnapshotId %q, want %q (entries in input order)", i, s, pairs[i].SnapshotID)
 		}
-		if d := op.Item("DiskId"); d != "" && d != pairs[i].DiskId {
-			t.Errorf("entry %d: got DiskId %q, want %q", i, d, pairs[i].DiskId)
+		if d := op.Item("DiskId"); d != "" && d != pairs[i].DiskID {
+			t.Errorf("entry %d: got DiskId %q, want %q", i, d, pairs[i].DiskID)
 		}
 		t.Logf("entry %d: %s %s %v", i, op.OperationStatus, op.ErrorCode, op.RelatedItemSet.RelatedItem)
 	}
@@ -77,7 +77,7 @@ func resetResults(t TB, h Harness, e Env) {
 func resetPartial(t TB, h Harness, e Env) {
 	pairs := e.IDs.Stopped.Pairs()
 	need(t, len(pairs) > 1 && e.IDs.ForeignSnapshot != "", "stopped instance with two disks and a foreign snapshot")
-	pairs = []function.DiskPair{pairs[0], {DiskId: pairs[1].DiskId, SnapshotId: e.IDs.ForeignSnapshot}}
+	pairs = []function.DiskPair{pairs[0], {DiskID: pairs[1].DiskID, SnapshotID: e.IDs.ForeignSnapshot}}
 	out, err := e.ECS.ResetDisks(ctxOf(t), function.ResetDisksInput{RegionID: e.IDs.Region, Disks: pairs})
 	if err != nil {
 		wantCode(t, "ResetDisks with a bad pair", err, codeMismatch)
@@ -100,18 +100,18 @@ func resetSettles(t TB, h Harness, e Env) {
 	p := pairs[0]
 	ctx, region := ctxOf(t), e.IDs.Region
 	sent := time.Now()
-	id, err := e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: p.DiskId, SnapshotID: p.SnapshotId})
+	id, err := e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: p.DiskID, SnapshotID: p.SnapshotID})
 	if err != nil || id == "" {
 		t.Fatalf("ResetDisk: got RequestId %q, %v; want a RequestId", id, err)
 	}
-	_, err = e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: p.DiskId, SnapshotID: p.SnapshotId, DryRun: true})
+	_, err = e.ECS.ResetDisk(ctx, function.ResetDiskInput{RegionID: region, DiskID: p.DiskID, SnapshotID: p.SnapshotID, DryRun: true})
 	if within(h, sent) {
 		wantCode(t, "dry-run ResetDisk while the reset runs", err, codeResetInProgress)
 	} else {
 		t.Logf("dry-run ResetDisk right after the reset: %v", err)
 	}
 	waitResetDone(t, h, e, pairs[:1])
-	disks, err := e.ECS.DescribeDisks(ctx, region, []string{p.DiskId})
+	disks, err := e.ECS.DescribeDisks(ctx, region, []string{p.DiskID})
 	if err != nil || len(disks) != 1 || disks[0].Status != function.DiskStatusInUse {
 		t.Errorf("after the reset: got %+v, %v; want the disk In_use", disks, err)
 	}
@@ -158,7 +158,7 @@ func tagsInstancesByTag(t TB, _ Harness, e Env) {
 	if err != nil {
 		t.Fatalf("DescribeInstancesByTag: %v", err)
 	}
-	if len(got) != 1 || got[0].InstanceId != inst || got[0].Status == "" {
+	if len(got) != 1 || got[0].InstanceID != inst || got[0].Status == "" {
 		t.Errorf("DescribeInstancesByTag: got %+v, want %s alone, with its status", got, inst)
 	}
 	none, err := e.ECS.DescribeInstancesByTag(ctxOf(t), e.IDs.Region, key, "nobody")
@@ -213,7 +213,7 @@ func snapshotClientToken(t TB, h Harness, e Env) {
 		t.Errorf("CreateSnapshot again with ClientToken %s: got %q, %v; want %q", token, again, err, first)
 	}
 	snaps, err := e.ECS.DescribeSnapshots(ctxOf(t), e.IDs.Region, []string{first})
-	if err != nil || len(snaps) != 1 || snaps[0].SourceDiskId != disk {
+	if err != nil || len(snaps) != 1 || snaps[0].SourceDiskID != disk {
 		t.Fatalf("DescribeSnapshots(%s): got %+v, %v; want one snapshot of %s", first, snaps, err, disk)
 	}
 	t.Logf("snapshot %s: %s %s", first, snaps[0].Status, snaps[0].Progress)

@@ -17,7 +17,7 @@ func pagingDisks(t TB, _ Harness, e Env) {
 	}
 	got := make([]string, len(disks))
 	for i, d := range disks {
-		got[i] = d.DiskId
+		got[i] = d.DiskID
 	}
 	sameSet(t, "DescribeDisks", got, p.Disks)
 }
@@ -33,7 +33,7 @@ func pagingInstances(t TB, _ Harness, e Env) {
 	}
 	got := make([]string, len(ins))
 	for i, in := range ins {
-		got[i] = in.InstanceId
+		got[i] = in.InstanceID
 	}
 	sameSet(t, "DescribeInstances", got, p.Instances)
 }
@@ -49,7 +49,7 @@ func pagingSnapshots(t TB, _ Harness, e Env) {
 	}
 	got := make([]string, len(snaps))
 	for i, s := range snaps {
-		got[i] = s.SnapshotId
+		got[i] = s.SnapshotID
 	}
 	sameSet(t, "DescribeSnapshots", got, p.Snapshots)
 }
@@ -65,10 +65,10 @@ func pagingGroups(t TB, _ Harness, e Env) {
 	}
 	seen := map[string]bool{}
 	for _, g := range groups {
-		if seen[g.SnapshotGroupId] || g.InstanceId != p.GroupInstance {
-			t.Errorf("DescribeSnapshotGroups: got %s of %s (seen before: %v), want each group of %s once", g.SnapshotGroupId, g.InstanceId, seen[g.SnapshotGroupId], p.GroupInstance)
+		if seen[g.SnapshotGroupID] || g.InstanceID != p.GroupInstance {
+			t.Errorf("DescribeSnapshotGroups: got %s of %s (seen before: %v), want each group of %s once", g.SnapshotGroupID, g.InstanceID, seen[g.SnapshotGroupID], p.GroupInstance)
 		}
-		seen[g.SnapshotGroupId] = true
+		seen[g.SnapshotGroupID] = true
 	}
 	if len(seen) != p.Groups {
 		t.Errorf("DescribeSnapshotGroups: got %d groups, want %d", len(seen), p.Groups)
@@ -88,7 +88,7 @@ func pagingTags(t TB, _ Harness, e Env) {
 	var want []string
 	for _, d := range disks {
 		for k, v := range d.Tags {
-			want = append(want, fmt.Sprintf("%s %s=%s", d.DiskId, k, v))
+			want = append(want, fmt.Sprintf("%s %s=%s", d.DiskID, k, v))
 		}
 	}
 	list, err := e.ECS.ListTagResources(ctxOf(t), e.IDs.Region, resourceTypeDisk, p.Disks)
@@ -97,7 +97,7 @@ func pagingTags(t TB, _ Harness, e Env) {
 	}
 	got := make([]string, len(list))
 	for i, r := range list {
-		got[i] = fmt.Sprintf("%s %s=%s", r.ResourceId, r.TagKey, r.TagValue)
+		got[i] = fmt.Sprintf("%s %s=%s", r.ResourceID, r.TagKey, r.TagValue)
 	}
 	if len(want) <= 50 {
 		t.Errorf("paging fixture: %d tags on %d disks, want more than one page (50)", len(want), len(p.Disks))
