@@ -100,22 +100,8 @@ func parseTime(s string) time.Time {
 func (c *Client) DescribeDisks(ctx context.Context, regionID string, diskIDs []string) ([]function.Disk, error) {
 	var out []function.Disk
 	for _, ids := range chunks(diskIDs, maxIDsPerDescribe) {
-		err := pages("DescribeDisks", func(token string) (string, error) {
-			resp, err := call(ctx, c, "DescribeDisks", regionID, read, func() (*ecs.DescribeDisksRequest, *ecs.DescribeDisksResponse) {
-				r := ecs.CreateDescribeDisksRequest()
-				r.RegionId, r.DiskIds, r.NextToken = regionID, jsonIDs(ids), token
-				r.MaxResults = requests.NewInteger(pageSize)
-				return r, ecs.CreateDescribeDisksResponse()
-			})
-			if err != nil {
-				return "", err
-			}
-			for _, d := range resp.Disks.Disk {
-				out = append(out, function.Disk{DiskID: d.DiskId, RegionID: d.RegionId, InstanceID: d.InstanceId, Status: d.Status,
-					Category: d.Category, Type: d.Type, MultiAttach: d.MultiAttach, Tags: tagMap(d.Tags.Tag)})
-			}
-			return resp.NextToken, nil
-		})
+		disks, err := c.describeDisks(ctx, regionID, func(r *ecs.DescribeDisksRequest) { r.DiskIds = jsonIDs(ids) })
+		out = append(out, disks...)
 		if err != nil {
 			return nil, err
 		}
@@ -277,4 +263,28 @@ func (c *Client) ListTagResources(ctx context.Context, regionID, resourceType st
 		}
 	}
 	return out, nil
+}
+
+// describeDisks lists the disks a DescribeDisks filter (set by filter)
+// selects, every page.
+func (c *Client) describeDisks(ctx context.Context, regionID string, filter func(*ecs.DescribeDisksRequest)) ([]function.Disk, error) {
+	var out []function.Disk
+	err := pages("DescribeDisks", func(token string) (string, error) {
+		resp, err := call(ctx, c, "DescribeDisks", regionID, read, func() (*ecs.DescribeDisksRequest, *ecs.DescribeDisksResponse) {
+			r := ecs.CreateDescribeDisksRequest()
+			r.RegionId, r.NextToken = regionID, token
+			r.MaxResults = requests.NewInteger(pageSize)
+			filter(r)
+			return r, ecs.CreateDescribeDisksResponse()
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, d := range resp.Disks.Disk {
+			out = append(out, function.Disk{DiskID: d.DiskId, RegionID: d.RegionId, InstanceID: d.InstanceId, Status: d.Status,
+				Category: d.Category, Type: d.Type, MultiAttach: d.MultiAttach, Tags: tagMap(d.Tags.Tag)})
+		}
+		return resp.NextToken, nil
+	})
+	return out, err
 }

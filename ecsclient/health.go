@@ -17,24 +17,7 @@ import (
 
 // DescribeInstanceDisks lists the disks attached to an instance, with tags.
 func (c *Client) DescribeInstanceDisks(ctx context.Context, regionID, instanceID string) ([]function.Disk, error) {
-	var out []function.Disk
-	err := pages("DescribeDisks", func(token string) (string, error) {
-		resp, err := call(ctx, c, "DescribeDisks", regionID, read, func() (*ecs.DescribeDisksRequest, *ecs.DescribeDisksResponse) {
-			r := ecs.CreateDescribeDisksRequest()
-			r.RegionId, r.InstanceId, r.NextToken = regionID, instanceID, token
-			r.MaxResults = requests.NewInteger(pageSize)
-			return r, ecs.CreateDescribeDisksResponse()
-		})
-		if err != nil {
-			return "", err
-		}
-		for _, d := range resp.Disks.Disk {
-			out = append(out, function.Disk{DiskID: d.DiskId, RegionID: d.RegionId, InstanceID: d.InstanceId, Status: d.Status,
-				Category: d.Category, Type: d.Type, MultiAttach: d.MultiAttach, Tags: tagMap(d.Tags.Tag)})
-		}
-		return resp.NextToken, nil
-	})
-	return out, err
+	return c.describeDisks(ctx, regionID, func(r *ecs.DescribeDisksRequest) { r.InstanceId = instanceID })
 }
 
 // DescribeInstancesFullStatus reads each instance's HealthStatus (at most

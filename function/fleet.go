@@ -176,18 +176,11 @@ func (h *Handler) runFleet(ctx context.Context, inv Invocation, event []byte) (*
 	if ev.State != nil {
 		return tallyFleet(spec, ev, h.Config), nil
 	}
-	creds := inv.Credentials
-	if creds.Empty() {
-		creds = h.EnvCredentials
-	}
-	if creds.Empty() {
-		return nil, Errorf(ErrCredentialsMissing, "no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-	}
 	ctx, cancel := withAnswerMargin(ctx)
 	defer cancel()
-	ecs, err := h.Connector.Connect(ctx, creds)
+	ecs, err := h.connect(ctx, inv)
 	if err != nil {
-		return nil, FromECS("Connect", err)
+		return nil, err
 	}
 	instances, err := h.PlanFleet(ctx, ecs, spec)
 	if err != nil {

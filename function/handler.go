@@ -61,6 +61,21 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (res *R
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := withAnswerMargin(ctx)
+	defer cancel()
+	ecs, err := h.connect(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	start := h.now()
+	res, err = h.Rollback(ctx, ecs, inv, req)
+	h.log(ctx, inv, req, res, err, start)
+	return res, err
+}
+
+// connect makes the invocation's ECS client with its credentials: the
+// invocation's (the FC role's STS credentials), else the environment's.
+func (h *Handler) connect(ctx context.Context, inv Invocation) (ECS, error) {
 	creds := inv.Credentials
 	if creds.Empty() {
 		creds = h.EnvCredentials
@@ -68,16 +83,11 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (res *R
 	if creds.Empty() {
 		return nil, Errorf(ErrCredentialsMissing, "no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 	}
-	ctx, cancel := withAnswerMargin(ctx)
-	defer cancel()
 	ecs, err := h.Connector.Connect(ctx, creds)
 	if err != nil {
 		return nil, FromECS("Connect", err)
 	}
-	start := h.now()
-	res, err = h.Rollback(ctx, ecs, inv, req)
-	h.log(ctx, inv, req, res, err, start)
-	return res, err
+	return ecs, nil
 }
 
 // withAnswerMargin ends the work a little before the FC deadline, so the

@@ -198,13 +198,7 @@ func (s *Server) describeCloudAssistantStatus(c *call) (map[string]any, *apiErro
 		})
 	}
 	s.mu.Unlock()
-	pg, err := paginate(c.p, len(list), 10, 50, 50, false, clampResults{1, 50})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{"InstanceCloudAssistantStatusSet": map[string]any{"InstanceCloudAssistantStatus": nonNil(list[pg.start:pg.end])}}
-	pg.fields(out, len(list))
-	return out, nil
+	return pagedList(c, list, "InstanceCloudAssistantStatusSet", "InstanceCloudAssistantStatus")
 }
 
 var commandTypes = []string{"RunShellScript", "RunBatScript", "RunPowerShellScript"}
@@ -326,13 +320,23 @@ func (s *Server) describeInvocationResults(c *call) (map[string]any, *apiError) 
 		}
 	}
 	s.mu.Unlock()
+	inv, err := pagedList(c, list, "InvocationResults", "InvocationResult")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Invocation": inv}, nil
+}
+
+// pagedList is one page of list as {set: {item: [...]}} with the paging
+// fields, for the Cloud Assistant reads (MaxResults 1..50, default 10).
+func pagedList(c *call, list []map[string]any, set, item string) (map[string]any, *apiError) {
 	pg, err := paginate(c.p, len(list), 10, 50, 50, false, clampResults{1, 50})
 	if err != nil {
 		return nil, err
 	}
-	inv := map[string]any{"InvocationResults": map[string]any{"InvocationResult": nonNil(list[pg.start:pg.end])}}
-	pg.fields(inv, len(list))
-	return map[string]any{"Invocation": inv}, nil
+	out := map[string]any{set: map[string]any{item: nonNil(list[pg.start:pg.end])}}
+	pg.fields(out, len(list))
+	return out, nil
 }
 
 // Codes of the health APIs and of a start refused for lack of stock.
