@@ -137,11 +137,8 @@ func (s *Server) describeInstancesFullStatus(c *call) (map[string]any, *apiError
 	}
 	s.mu.Lock()
 	var list []map[string]any
-	for _, id := range s.st.instOrder {
-		in := s.st.instance(id, c.now)
-		if in.RegionID != c.region || (len(ids) > 0 && !slices.Contains(ids, id)) {
-			continue
-		}
+	for _, in := range s.regionInstances(c, ids) {
+		id := in.InstanceID
 		health := "NotApplicable"
 		if in.Status == InstanceRunning {
 			health = "Ok"
@@ -180,11 +177,8 @@ func (s *Server) describeCloudAssistantStatus(c *call) (map[string]any, *apiErro
 	ids := instanceIDParams(c)
 	s.mu.Lock()
 	var list []map[string]any
-	for _, id := range s.st.instOrder {
-		in := s.st.instance(id, c.now)
-		if in.RegionID != c.region || (len(ids) > 0 && !slices.Contains(ids, id)) {
-			continue
-		}
+	for _, in := range s.regionInstances(c, ids) {
+		id := in.InstanceID
 		agent := agentOf(in)
 		running := agent == AgentRunning && in.Status == InstanceRunning
 		version := "2.2.3.398"
@@ -325,6 +319,19 @@ func (s *Server) describeInvocationResults(c *call) (map[string]any, *apiError) 
 		return nil, err
 	}
 	return map[string]any{"Invocation": inv}, nil
+}
+
+// regionInstances are the settled instances of the call's region, in
+// fixture order, limited to ids when any are given. Caller holds s.mu.
+func (s *Server) regionInstances(c *call, ids []string) []*instState {
+	var out []*instState
+	for _, id := range s.st.instOrder {
+		in := s.st.instance(id, c.now)
+		if in.RegionID == c.region && (len(ids) == 0 || slices.Contains(ids, id)) {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // pagedList is one page of list as {set: {item: [...]}} with the paging

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/retry"
 	"os"
 	"slices"
 	"sync"
@@ -331,14 +332,7 @@ func (r *run) sleep(ctx context.Context, seconds float64) error {
 	if unit == 0 {
 		unit = time.Second
 	}
-	t := time.NewTimer(time.Duration(seconds * float64(unit)))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.SleepContext(ctx, time.Duration(seconds*float64(unit)))
 }
 
 func sizeCheck(what string, v any) error {
