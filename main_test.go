@@ -58,6 +58,18 @@ func TestVersionInResult(t *testing.T) {
 			}
 		})
 	}
+	// An alarm the function does not act on answers a Result too.
+	t.Run("alarm not acted on", func(t *testing.T) {
+		alarm, err := os.ReadFile("events/testdata/cloudmonitor-alarm-raw.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := h.Handle(t.Context(), inv, alarm)
+		res, ok := out.(*function.Result)
+		if err != nil || !ok || res.Version != "v1.2.3-test" {
+			t.Errorf("Handle = %+v, %v; want a Result with Version v1.2.3-test", out, err)
+		}
+	})
 }
 
 // TestVersionStampedAtBuild builds the binary as make does (-ldflags -X

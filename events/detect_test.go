@@ -17,6 +17,7 @@ var detectWant = map[string]Kind{
 	"direct-lowercamel.json":                   KindDirect,
 	"direct-reset-one-disk.json":               KindDirect,
 	"direct-reset-health-command.json":         KindDirect,
+	"direct-reset-health-http.json":            KindDirect,
 	"direct-reset-health-instancestatus.json":  KindDirect,
 	"direct-undo-dryrun.json":                  KindDirect,
 	"direct-undo.json":                         KindDirect,

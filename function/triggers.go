@@ -129,7 +129,7 @@ func (h *Handler) runCloudEvent(ctx context.Context, inv Invocation, ce *events.
 // newest accomplished instance snapshot.
 func (h *Handler) runAlarm(ctx context.Context, inv Invocation, alarm *events.CloudMonitorAlarm, eventID, regionID string) (*Result, error) {
 	nothing := func(status, msg string) *Result {
-		return &Result{OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{}}, Summary: Summary{Status: status, Message: msg}}
+		return &Result{OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{}}, Summary: Summary{Status: status, Message: msg}, Version: h.Version}
 	}
 	if !alarm.AlertState.Firing() {
 		return nothing(StatusNothingToDo, fmt.Sprintf("alarm %q is %s, not ALERT: nothing to roll back", alarm.AlertName, alarm.AlertState)), nil
