@@ -110,7 +110,6 @@ func TestGateOutcomes(t *testing.T) {
 			func(f *fakeECS) { f.health.exitCodes = map[string][]int64{"i-run0": {2}} }, "c-health0001", ErrUnhealthy, []string{"1:Unhealthy"}, []string{"s-runsys"}},
 		{"Command agent down", gatedRequest(&HealthCheck{Type: "Command", TimeoutSeconds: 5}, "Undo"),
 			func(f *fakeECS) { f.health.agentDown = map[string]bool{"i-run0": true} }, "c-health0001", ErrHealthCheckUnavailable, []string{"1:AgentUnavailable"}, []string{"s-runsys"}},
-		{"Command not configured", gatedRequest(&HealthCheck{Type: "Command"}, ""), nil, "", ErrHealthCheckUnavailable, []string{"1:CheckFailed"}, []string{"s-runsys"}},
 		{"HTTP without an address", gatedRequest(&HealthCheck{Type: "HTTP", Port: 80}, ""), nil, "", ErrHealthCheckUnavailable, []string{"1:CheckFailed"}, []string{"s-runsys"}},
 	}
 	for _, tt := range tests {
@@ -283,5 +282,21 @@ func TestResolveUndo(t *testing.T) {
 				t.Errorf("%d reset calls after a refusal", n)
 			}
 		})
+	}
+}
+
+// TestCommandGateNeedsConfiguration: a Command gate without the function's
+// HEALTH_COMMAND_ID is refused before anything is done, not found out after
+// the rollback.
+func TestCommandGateNeedsConfiguration(t *testing.T) {
+	f := stopStartFleet()
+	clock := newFakeClock()
+	_, err := rollbackHandler(clock).Rollback(rollbackCtx(t, clock), f, Invocation{RequestID: "fc-req-1"}, gatedRequest(&HealthCheck{Type: "Command"}, ""))
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Code != ErrPlanRefused || !strings.Contains(fe.Message, "HEALTH_COMMAND_ID") {
+		t.Fatalf("error %v, want PlanRefused naming HEALTH_COMMAND_ID", err)
+	}
+	if got := f.mutatingNonDry(); len(got) != 0 {
+		t.Errorf("mutating calls %v, want none", got)
 	}
 }

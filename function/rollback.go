@@ -177,6 +177,11 @@ func (r *run) compensate(name string, do func(ctx context.Context)) {
 }
 
 func (r *run) planPhase(ctx context.Context) error {
+	if hc := r.req.HealthCheck; hc != nil && hc.Type == "Command" && r.h.Config.HealthCommandID == "" {
+		// Knowable before anything is done: refuse rather than roll back
+		// and then say the gate could not check.
+		return Errorf(ErrPlanRefused, "HealthCheck Type Command needs the function's HEALTH_COMMAND_ID (the registered Cloud Assistant command); it is not set; nothing was done")
+	}
 	plan, err := r.resolve(ctx)
 	r.res.Plan = plan
 	return err
