@@ -292,10 +292,13 @@ func (g *gate) counts() (realResets, droppedResets, droppedTagging int) {
 	return g.realResets, g.droppedResets, g.droppedTagging
 }
 
-func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ecsCall reads an ECS request's parameters (query, then form body; the
+// body is put back for the emulator) and its action (an ACS3 request names
+// it in a header).
+func ecsCall(r *http.Request) (params url.Values, action string) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	params := r.URL.Query()
+	params = r.URL.Query()
 	if form, err := url.ParseQuery(string(body)); err == nil {
 		for k, v := range form {
 			if params.Get(k) == "" {
@@ -303,10 +306,15 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	action := params.Get("Action")
+	action = params.Get("Action")
 	if a := r.Header.Get("x-acs-action"); a != "" {
 		action = a
 	}
+	return params, action
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	params, action := ecsCall(r)
 	kind := ecsemu.FaultPass
 	g.mu.Lock()
 	next := g.next

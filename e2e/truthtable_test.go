@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,17 +63,7 @@ type faultProxy struct {
 }
 
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	params := r.URL.Query()
-	if form, err := url.ParseQuery(string(body)); err == nil {
-		for k, v := range form {
-			if params.Get(k) == "" {
-				params[k] = v
-			}
-		}
-	}
-	action := params.Get("Action")
+	params, action := ecsCall(r)
 	real := !strings.EqualFold(params.Get("DryRun"), "true")
 	p.mu.Lock()
 	match := real && action == p.phase.action &&
