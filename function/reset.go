@@ -37,9 +37,7 @@ func (r *run) resetMode() string {
 type resetResult struct {
 	progress   []OperationProgress // one per pair, in the pairs' order
 	requestIDs []string            // of every call ECS answered, in order
-	calls      int                 // reset calls made
 	firstErr   *Error              // the first call refused as a whole
-	unknown    []string            // disks whose call got no answer and that were not found reset
 	answered   bool                // some disk got its own outcome (not only call refusals)
 	notSent    bool                // some disks were not sent: the deadline came first
 	masked     []DiskPair          // dry run only: passed on IncorrectInstanceStatus, so the checks after it did not run
@@ -73,8 +71,6 @@ func (r *run) resetPairs(ctx context.Context, pairs []DiskPair, dryRun bool) res
 		r.res.Steps = append(r.res.Steps, o.steps...)
 		res.progress = append(res.progress, o.progress...)
 		res.requestIDs = append(res.requestIDs, o.requestIDs...)
-		res.calls += o.calls
-		res.unknown = append(res.unknown, o.unknown...)
 		if res.firstErr == nil {
 			res.firstErr = o.firstErr
 		}
@@ -120,7 +116,6 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 		return r.notSent(batch)
 	}
 	if !perDisk.Load() {
-		o.calls++
 		start := r.h.now()
 		out, err := r.ecs.ResetDisks(ctx, ResetDisksInput{RegionID: r.req.RegionID, DryRun: dryRun, Disks: batch})
 		var answer []OperationProgress
@@ -148,7 +143,6 @@ func (r *run) resetBatch(ctx context.Context, batch []DiskPair, dryRun bool, mod
 			o.notSent = true
 			return o
 		}
-		o.calls++
 		o.diskAPI = true
 		start := r.h.now()
 		id, err := r.ecs.ResetDisk(ctx, ResetDiskInput{RegionID: r.req.RegionID, DiskID: p.DiskID, SnapshotID: p.SnapshotID, DryRun: dryRun})
@@ -168,7 +162,6 @@ type resetCall struct {
 	progress  []OperationProgress // one per pair, in order
 	requestID string              // of an answer ECS gave
 	refusal   *Error              // the call refused as a whole
-	unknown   []string            // disks whose outcome is unknown
 	masked    []DiskPair          // dry run passed on IncorrectInstanceStatus
 	answered  bool                // the pairs have their own outcomes
 	readBack  []Step              // the steps of reading back a call that may have acted
@@ -198,7 +191,7 @@ func (r *run) callOutcome(name string, pairs []DiskPair, dryRun bool, start time
 		c.step.Outcome, c.step.Code, c.step.RequestID = StatusFailed, fe.Code, fe.RequestID
 		c.step.Message = "ECS may have acted (" + fe.Message + "): not resent; the outcome is read back from ECS"
 		c.progress, c.readBack = r.unknownOutcome(pairs, nil)
-		c.unknown, c.answered = unresolved(pairs, c.progress), true
+		c.answered = true
 	default:
 		fe := FromECS(name, err)
 		c.step.Outcome, c.step.Code, c.step.Message, c.step.RequestID = StatusFailed, fe.Code, fe.Message, fe.RequestID
@@ -215,7 +208,6 @@ func (o *batchOutcome) add(c resetCall) {
 		o.requestIDs = append(o.requestIDs, c.requestID)
 	}
 	o.progress = append(o.progress, c.progress...)
-	o.unknown = append(o.unknown, c.unknown...)
 	o.masked = append(o.masked, c.masked...)
 	o.answered = o.answered || c.answered
 	if c.refusal != nil && o.firstErr == nil {
@@ -312,17 +304,6 @@ func alignProgress(batch []DiskPair, got []OperationProgress, status, code, msg 
 		if out[i].Item("DiskId") == "" {
 			items := append([]RelatedItem{{Name: "DiskId", Value: p.DiskID}}, out[i].RelatedItemSet.RelatedItem...)
 			out[i].RelatedItemSet = RelatedItemSet{RelatedItem: items}
-		}
-	}
-	return out
-}
-
-// unresolved lists the disks of batch whose outcome is unknown.
-func unresolved(batch []DiskPair, prog []OperationProgress) []string {
-	var out []string
-	for i, p := range batch {
-		if prog[i].OperationStatus == OperationStatusUnknown {
-			out = append(out, p.DiskID)
 		}
 	}
 	return out
