@@ -25,7 +25,7 @@ func isHostRegion(region string) bool {
 			return false
 		}
 		for i := 0; i < len(part); i++ {
-			if c := part[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			if c := part[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
 				return false
 			}
 		}

@@ -14,7 +14,6 @@ type fakeHealth struct {
 	noStock   map[string]int // StartInstance refusals (OperationDenied.NoStock) left; -1 forever
 	starts    map[string]int
 	invokes   map[string]int
-	network   map[string]Network
 	invoked   map[string][]string // invoke id → instances
 }
 

@@ -32,7 +32,7 @@ func (r *run) readIdentityAfter(ctx context.Context) {
 	start := r.h.now()
 	insts, err := r.ecs.DescribeInstances(ctx, r.req.RegionID, ids)
 	if err != nil {
-		r.timed("IdentityCheck", strings.Join(ids, ","), start, err, "")
+		_ = r.timed("IdentityCheck", strings.Join(ids, ","), start, err, "")
 		return
 	}
 	if r.netAfter == nil {

@@ -100,7 +100,7 @@ func (r *run) startAndConfirm(ctx context.Context, ids []string) {
 		if err != nil && actedMaybe(err) && r.instanceStatusNow(id) == InstanceStatusStopped {
 			// The start did not take (still Stopped): starting is safe to
 			// ask again, a started instance refuses a second start.
-			r.timed("StartInstance", id, start, err, "")
+			_ = r.timed("StartInstance", id, start, err, "") // recorded; the status read next decides
 			start = r.h.now()
 			err = r.ecs.StartInstance(ctx, r.req.RegionID, id, false)
 		}
@@ -115,7 +115,7 @@ func (r *run) startAndConfirm(ctx context.Context, ids []string) {
 		case errors.As(err, &ae) && ae.Code == codeIncorrectInstanceStatus:
 			accepted = append(accepted, id) // already starting or running: look
 		}
-		r.timed("StartInstance", id, start, err, "")
+		_ = r.timed("StartInstance", id, start, err, "") // recorded; the status read next decides
 	}
 	if len(accepted) == 0 {
 		return
@@ -180,7 +180,7 @@ func (r *run) clearStoppedBy(ctx context.Context, ids []string) {
 	}
 	start := r.h.now()
 	err := writeTags(ctx, r.ecs, r.req.RegionID, resourceInstance, ids, map[string]string{tagStoppedBy: ""})
-	r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+" cleared: nothing owed")
+	_ = r.timed("TagResources", strings.Join(ids, ","), start, err, tagStoppedBy+" cleared: nothing owed")
 }
 
 // notRestarted lists the instances that should be running at the end and

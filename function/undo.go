@@ -287,7 +287,7 @@ func (r *run) recordBackups(ctx context.Context, done []string) {
 	byValue := map[string][]string{}
 	for _, d := range done {
 		v := ""
-		if i := slices.IndexFunc(r.res.Backups, func(b Backup) bool { return b.DiskID == d }); i >= 0 && !(r.undo != nil && r.undo.reset) {
+		if i := slices.IndexFunc(r.res.Backups, func(b Backup) bool { return b.DiskID == d }); i >= 0 && (r.undo == nil || !r.undo.reset) {
 			v = r.res.Backups[i].SnapshotID
 		}
 		if v == "" && !r.claim.backupTagged[d] {
@@ -303,6 +303,6 @@ func (r *run) recordBackups(ctx context.Context, done []string) {
 		if v != "" {
 			msg = tagBackup + "=" + v + ": UndoRollback goes back to it"
 		}
-		r.timed("RecordBackup", strings.Join(ids, ","), start, err, msg)
+		_ = r.timed("RecordBackup", strings.Join(ids, ","), start, err, msg)
 	}
 }

@@ -237,7 +237,7 @@ func (r *run) state(ctx context.Context, st map[string]any, input any) (any, str
 	case "Wait": // Seconds, then output = input ("Wait")
 		secs, ok := num(st["Seconds"])
 		if !ok {
-			return nil, "", nil, fmt.Errorf("Wait needs Seconds (SecondsPath and Timestamp are not implemented)")
+			return nil, "", nil, fmt.Errorf("a Wait state needs Seconds (SecondsPath and Timestamp are not implemented)")
 		}
 		if err := r.sleep(ctx, secs); err != nil {
 			return nil, "", nil, err

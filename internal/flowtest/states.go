@@ -19,7 +19,7 @@ import (
 // most MaxAttempts times ("Error handling").
 func (r *run) task(ctx context.Context, st map[string]any, sc *scope) (any, *StateError, error) {
 	if st["Action"] != "FC:InvokeFunction" || st["TaskMode"] != "RequestComplete" {
-		return nil, nil, fmt.Errorf("Action %v TaskMode %v: only FC:InvokeFunction RequestComplete is implemented", st["Action"], st["TaskMode"])
+		return nil, nil, fmt.Errorf("a Task with Action %v and TaskMode %v: only FC:InvokeFunction RequestComplete is implemented", st["Action"], st["TaskMode"])
 	}
 	params, _ := st["Parameters"].(map[string]any)
 	if err := checkFields("Parameters", params, "resourceArn", "invocationType", "body", "body.$"); err != nil {
@@ -113,7 +113,7 @@ func (r *run) mapState(ctx context.Context, st map[string]any, sc *scope) (any, 
 	}
 	proc, ok := st["Processor"].(map[string]any)
 	if !ok {
-		return nil, nil, fmt.Errorf("Map without Processor")
+		return nil, nil, fmt.Errorf("a Map state without Processor")
 	}
 	if err := checkFields("Processor", proc, "StartAt", "States"); err != nil {
 		return nil, nil, err
