@@ -30,6 +30,12 @@ var functionBinary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if testing.Short() {
+		// The whole suite waits out emulated transitions: minutes, not
+		// seconds (make test-short is the quick pass).
+		fmt.Println("e2e: skipped under -short")
+		os.Exit(0)
+	}
 	code := testutil.MainWithBinary(m, &functionBinary, "main", "..", "-race")
 	if code == 0 {
 		code = grepSuiteForSecrets()
