@@ -242,8 +242,10 @@ func (s *stringList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func TestRAMPolicy(t *testing.T) {
-	b, err := os.ReadFile("ram-policy.json")
+// loadPolicy reads a RAM policy document and checks its version.
+func loadPolicy(t *testing.T, file string) policy {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +254,13 @@ func TestRAMPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.Version != "1" {
-		t.Errorf("Version = %q, want 1", p.Version)
+		t.Errorf("%s: Version = %q, want 1", file, p.Version)
 	}
+	return p
+}
+
+func TestRAMPolicy(t *testing.T) {
+	p := loadPolicy(t, "ram-policy.json")
 	granted := map[string]bool{}
 	for i, st := range p.Statement {
 		if st.Effect != "Allow" {

@@ -152,17 +152,7 @@ func TestNetwork(t *testing.T) {
 // function to a VPC ("Service-linked role of Function Compute", FC 3.0), and
 // nothing else.
 func TestVPCPolicy(t *testing.T) {
-	b, err := os.ReadFile("ram-policy-vpc.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p policy
-	if err := json.Unmarshal(b, &p); err != nil {
-		t.Fatal(err)
-	}
-	if p.Version != "1" {
-		t.Errorf("Version = %q, want 1", p.Version)
-	}
+	p := loadPolicy(t, "ram-policy-vpc.json")
 	var got []string
 	for i, st := range p.Statement {
 		if st.Effect != "Allow" {

@@ -1,6 +1,7 @@
 package ecstest
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
@@ -11,15 +12,7 @@ import (
 func pagingDisks(t TB, _ Harness, e Env) {
 	p := e.IDs.Paging
 	need(t, p != nil && len(p.Disks) > 0, "paging disks")
-	disks, err := e.ECS.DescribeDisks(ctxOf(t), e.IDs.Region, p.Disks)
-	if err != nil {
-		t.Fatalf("DescribeDisks(%d): %v", len(p.Disks), err)
-	}
-	got := make([]string, len(disks))
-	for i, d := range disks {
-		got[i] = d.DiskID
-	}
-	sameSet(t, "DescribeDisks", got, p.Disks)
+	checkListed(t, e.IDs.Region, "DescribeDisks", p.Disks, e.ECS.DescribeDisks, func(d function.Disk) string { return d.DiskID })
 }
 
 // pagingInstances: DescribeInstances of more instances than one page holds
@@ -27,15 +20,7 @@ func pagingDisks(t TB, _ Harness, e Env) {
 func pagingInstances(t TB, _ Harness, e Env) {
 	p := e.IDs.Paging
 	need(t, p != nil && len(p.Instances) > 0, "paging instances")
-	ins, err := e.ECS.DescribeInstances(ctxOf(t), e.IDs.Region, p.Instances)
-	if err != nil {
-		t.Fatalf("DescribeInstances(%d): %v", len(p.Instances), err)
-	}
-	got := make([]string, len(ins))
-	for i, in := range ins {
-		got[i] = in.InstanceID
-	}
-	sameSet(t, "DescribeInstances", got, p.Instances)
+	checkListed(t, e.IDs.Region, "DescribeInstances", p.Instances, e.ECS.DescribeInstances, func(in function.Instance) string { return in.InstanceID })
 }
 
 // pagingSnapshots: DescribeSnapshots of more snapshots than one page holds
@@ -43,15 +28,20 @@ func pagingInstances(t TB, _ Harness, e Env) {
 func pagingSnapshots(t TB, _ Harness, e Env) {
 	p := e.IDs.Paging
 	need(t, p != nil && len(p.Snapshots) > 0, "paging snapshots")
-	snaps, err := e.ECS.DescribeSnapshots(ctxOf(t), e.IDs.Region, p.Snapshots)
+	checkListed(t, e.IDs.Region, "DescribeSnapshots", p.Snapshots, e.ECS.DescribeSnapshots, func(s function.Snapshot) string { return s.SnapshotID })
+}
+
+// checkListed calls a Describe of ids and checks it lists each exactly once.
+func checkListed[T any](t TB, region, name string, ids []string, describe func(context.Context, string, []string) ([]T, error), id func(T) string) {
+	items, err := describe(ctxOf(t), region, ids)
 	if err != nil {
-		t.Fatalf("DescribeSnapshots(%d): %v", len(p.Snapshots), err)
+		t.Fatalf("%s(%d): %v", name, len(ids), err)
 	}
-	got := make([]string, len(snaps))
-	for i, s := range snaps {
-		got[i] = s.SnapshotID
+	got := make([]string, len(items))
+	for i, it := range items {
+		got[i] = id(it)
 	}
-	sameSet(t, "DescribeSnapshots", got, p.Snapshots)
+	sameSet(t, name, got, ids)
 }
 
 // pagingGroups: DescribeSnapshotGroups of an instance with more instance
