@@ -109,7 +109,7 @@ func (r *run) instancesOf(ids []string, pairs []DiskPair) []string {
 // ones. A refusal ends the rollback: resetting only some disks of a fleet
 // that should have been stopped together would leave it half rolled back.
 func (r *run) stopPhase(ctx context.Context) error {
-	r.compensate("restart", r.restart)
+	r.compensate(r.restart)
 	if len(r.toReset) == 0 {
 		return nil
 	}

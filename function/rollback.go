@@ -57,10 +57,7 @@ type run struct {
 
 // compensation undoes, or finishes, what a phase changed in the world. They
 // run once, last registered first, after the phases end for any reason.
-type compensation struct {
-	name string
-	do   func(ctx context.Context)
-}
+type compensation func(ctx context.Context)
 
 // phase is one stage of a rollback. Phases run in order until one fails;
 // a phase that changes the world registers its compensation first.
@@ -125,7 +122,7 @@ func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Re
 		}
 	}
 	for i := len(r.compensations) - 1; i >= 0; i-- {
-		r.compensations[i].do(ctx)
+		r.compensations[i](ctx)
 	}
 	return r.answer(ctx)
 }
@@ -172,8 +169,8 @@ func withStartReserve(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // compensate registers what to run after the phases, whatever ends them.
-func (r *run) compensate(name string, do func(ctx context.Context)) {
-	r.compensations = append(r.compensations, compensation{name: name, do: do})
+func (r *run) compensate(do compensation) {
+	r.compensations = append(r.compensations, do)
 }
 
 func (r *run) planPhase(ctx context.Context) error {
@@ -197,7 +194,7 @@ func (r *run) claimPhase(ctx context.Context) error {
 	}
 	r.claim = c
 	r.toReset, r.dups, r.busy = c.toReset, c.duplicates, c.busy
-	r.compensate("record", func(ctx context.Context) { r.record(ctx) })
+	r.compensate(r.record)
 	key := r.keyDescription()
 	for _, d := range r.dups {
 		r.step(Step{Name: "Idempotency", Target: d.DiskID, Outcome: stepSkipped, Message: "already reset for " + key})
