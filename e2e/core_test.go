@@ -40,6 +40,7 @@ func statuses(r function.Result) []string {
 }
 
 func TestResetSeveralDisks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var res function.Result
 	e.ok(t, sample(t, "direct-reset.json"), &res)
@@ -60,6 +61,7 @@ func TestResetSeveralDisks(t *testing.T) {
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var res function.Result
 	e.ok(t, sample(t, "direct-dryrun.json"), &res)
@@ -77,6 +79,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 }
 
 func TestValidationRulesRejectBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	tests := []struct {
 		name, event, field string
@@ -108,6 +111,7 @@ func TestValidationRulesRejectBeforeAnyCall(t *testing.T) {
 }
 
 func TestECSRejectionCarriesCodeAndRequestID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	fe := e.fail(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs("d-bp1doesnotexist00000", sysSnap)}))
 	if got, want := fe.Type, "InvalidDiskId.NotFound"; got != want {
@@ -130,6 +134,7 @@ func TestECSRejectionCarriesCodeAndRequestID(t *testing.T) {
 // for what ECS reports during the reset itself (function unit tests:
 // TestPartialAnswerKeepsECSEntries).
 func TestPartialFailureKnowableBeforehandIsRefused(t *testing.T) {
+	t.Parallel()
 	req := function.Request{RegionID: region, Disk: pairs(untagged, untaggedSnap, notReady, notReadySnap)}
 	e := newEnv(t, envOptions{fnEnv: []string{"FAIL_ON_PARTIAL=true"}})
 	fe := e.fail(t, mustJSON(t, req))
@@ -145,6 +150,7 @@ func TestPartialFailureKnowableBeforehandIsRefused(t *testing.T) {
 }
 
 func TestCredentialsComeFromTheInvocation(t *testing.T) {
+	t.Parallel()
 	event := mustJSON(t, function.Request{RegionID: region, DryRun: true, Disk: pairs(sysDisk, sysSnap)})
 	tests := []struct {
 		name     string
@@ -174,7 +180,8 @@ func TestCredentialsComeFromTheInvocation(t *testing.T) {
 }
 
 func TestConcurrentInvocations(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	t.Parallel()
+	e := newEnv(t, envOptions{race: true})
 	const n = 12
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -207,6 +214,7 @@ func TestConcurrentInvocations(t *testing.T) {
 }
 
 func TestGuardRails(t *testing.T) {
+	t.Parallel()
 	t.Run("allow-list refuses an untagged disk", func(t *testing.T) {
 		e := newEnv(t, envOptions{fnEnv: []string{"ALLOWED_DISK_TAG=rollback=allowed"}})
 		fe := e.fail(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap, untagged, untaggedSnap)}))
@@ -258,6 +266,7 @@ func TestGuardRails(t *testing.T) {
 }
 
 func TestOrchestratedRollback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var res function.Result
 	e.ok(t, mustJSON(t, function.Request{RegionID: region, InstanceID: "i-bp1running0000000000", Latest: true,

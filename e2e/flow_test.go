@@ -69,7 +69,7 @@ func newFlowEnv(t testing.TB, fx *ecsemu.Fixture, processes int) *flowEnv {
 		suiteLogs.add(logs)
 		fs, err := fcruntime.NewServer(fcruntime.Options{
 			Binary: functionBinary, FunctionName: "ecs-disk-rollback", Region: region, Timeout: 60 * time.Second,
-			Env:         []string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=500ms", "LOG_LEVEL=warn", "ALLOWED_DISK_TAG=rollback=allowed", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="},
+			Env:         append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=warn", "ALLOWED_DISK_TAG=rollback=allowed", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, timingEnv()...),
 			Credentials: fcruntime.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret},
 			Stdout:      logs, Stderr: logs,
 		})
@@ -132,6 +132,7 @@ func summary(t testing.TB, ex *flowtest.Execution) function.FleetSummary {
 }
 
 func TestFleetFlow(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	base := map[string]any{"RegionId": region, "Tag": "env=web", "MaxConcurrency": 5,
 		"Options": map[string]any{"StopInstance": true, "StartInstance": true, "Wait": true}}
@@ -173,6 +174,7 @@ func TestFleetFlow(t *testing.T) {
 		{name: "the fleet dry run", input: with("DryRun", true), exec: "Succeeded", status: function.FleetDryRunPassed, waves: 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			fx := fleetFixture(n)
 			if tc.setup != nil {
 				tc.setup(fx)
@@ -284,6 +286,7 @@ func indexOf(instanceID string) int {
 // function refuses. A request the dry run refuses ends in DryRunRefused with
 // nothing reset.
 func TestGuardedFlow(t *testing.T) {
+	t.Parallel()
 	e := newFlowEnv(t, fleetFixture(2), 1)
 	req := map[string]any{"RegionId": region, "SnapshotGroupId": "ssg-bp1fleet000000000000", "InstanceId": fleetInstance(0),
 		"StopInstance": true, "StartInstance": true, "Wait": true}

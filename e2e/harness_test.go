@@ -7,6 +7,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -23,10 +24,14 @@ import (
 
 var soak = flag.Bool("soak", false, "run the long form of the load test")
 
-// functionBinary is the function built once for the whole package, with
-// the race detector so concurrent invocations are checked inside the
-// function process too.
-var functionBinary string
+// functionBinary is the function built once for the whole package, without
+// the race detector: most tests run it. raceBinary is the
+// same with the race detector, for the tests whose invocations run
+// concurrently inside one process (FC instance concurrency), so a race
+// there is caught; the race detector doubles a process's CPU, so the rest
+// of the suite does without (the handler runs under it in-process, in
+// inprocess_test.go and the mode matrix).
+var functionBinary, raceBinary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -36,11 +41,36 @@ func TestMain(m *testing.M) {
 		fmt.Println("e2e: skipped under -short")
 		os.Exit(0)
 	}
-	code := testutil.MainWithBinary(m, &functionBinary, "main", "..", "-race")
-	if code == 0 {
-		code = grepSuiteForSecrets()
+	os.Exit(runSuite(m))
+}
+
+// runSuite builds both binaries at once, runs the tests, greps their
+// answers and logs for secrets, and removes the builds.
+func runSuite(m *testing.M) int {
+	builds := []struct {
+		path  *string
+		flags []string
+	}{{&functionBinary, nil}, {&raceBinary, []string{"-race"}}}
+	cleanups := make([]func(), len(builds))
+	errs := make([]error, len(builds))
+	var wg sync.WaitGroup
+	for i, b := range builds {
+		wg.Go(func() { *b.path, cleanups[i], errs[i] = testutil.Build("main", "..", b.flags...) })
 	}
-	os.Exit(code)
+	wg.Wait()
+	for _, cleanup := range cleanups {
+		if cleanup != nil {
+			defer cleanup()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if code := m.Run(); code != 0 {
+		return code
+	}
+	return grepSuiteForSecrets()
 }
 
 // env is one ECS emulator and one function process under the runtime emulator.
@@ -55,6 +85,23 @@ type envOptions struct {
 	fnEnv   []string               // extra environment of the function process
 	creds   *fcruntime.Credentials // invocation credentials; nil = the emulator's defaults
 	timeout time.Duration          // function timeout
+	race    bool                   // run raceBinary (concurrent invocations in one process)
+}
+
+// The suite's timing. The function polls every 100 ms (POLL_INTERVAL)
+// against the emulator's 100–150 ms transitions, so a wait costs a poll or
+// two, not the deployed 500 ms–1.5 s. The claim's settle delay stays the
+// deployed 1 s: the tests run in parallel on a 2-core machine, and a claim
+// whose read-to-write gap passes the settle delay fails closed
+// (ClaimTimedOut) — right, but not what those tests are about.
+const (
+	e2ePollInterval = 100 * time.Millisecond
+	e2eClaimSettle  = time.Second
+)
+
+// timingEnv is the function's environment for the suite's timing.
+func timingEnv() []string {
+	return []string{"POLL_INTERVAL=" + e2ePollInterval.String(), "CLAIM_SETTLE=" + e2eClaimSettle.String()}
 }
 
 // fastECS makes state transitions quick enough for tests.
@@ -77,11 +124,15 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.timeout == 0 {
 		o.timeout = 30 * time.Second
 	}
+	binary := functionBinary
+	if o.race {
+		binary = raceBinary
+	}
 	logs := &fcruntime.LogBuffer{}
 	suiteLogs.add(logs)
 	fs, err := fcruntime.NewServer(fcruntime.Options{
-		Binary:       functionBinary,
-		Env:          append([]string{"ECS_ENDPOINT=" + es.URL(), "CLAIM_SETTLE=300ms", "LOG_LEVEL=debug", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, o.fnEnv...),
+		Binary:       binary,
+		Env:          append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=debug", "ALIBABA_CLOUD_ACCESS_KEY_ID=", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="}, timingEnv()...), o.fnEnv...),
 		FunctionName: "ecs-disk-rollback",
 		Region:       "cn-hangzhou",
 		Timeout:      o.timeout,

@@ -112,6 +112,7 @@ func httpTarget(t *testing.T, status int) int {
 }
 
 func TestHealthGate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		script    *ecsemu.InstanceScript
@@ -174,6 +175,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 func TestUndoAfterUnhealthy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		health   []string
@@ -259,6 +261,7 @@ func TestUndoRollbackExplicit(t *testing.T) {
 }
 
 func TestNoStockOnStart(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		noStock  int

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,17 +28,30 @@ func inProcess(t *testing.T, fixture *ecsemu.Fixture, opts ecsemu.Options) (*ecs
 	s := testutil.StartECS(t, opts)
 	h := &function.Handler{
 		Connector:      ecsclient.New(ecsclient.Config{Endpoint: s.URL()}),
-		Config:         function.Config{ResetMode: "auto"},
+		Config:         function.Config{ResetMode: "auto", PollInterval: e2ePollInterval, ClaimSettle: e2eClaimSettle},
 		EnvCredentials: function.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret},
 	}
 	return s, h
 }
 
+// runInProcess runs req on h within timeout. A ClaimTimedOut answer is
+// tried again, as its message tells every caller to: the claim's
+// read-to-write gap passed the settle delay because dozens of rollbacks
+// share two cores under the race detector, and the handler reset nothing
+// (TestTruthSlowClaimTimesOut pins that answer itself).
 func runInProcess(t *testing.T, h *function.Handler, timeout time.Duration, req *function.Request) (*function.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	return h.Run(ctx, function.Invocation{RequestID: "fc-" + strings.ReplaceAll(t.Name(), "/", "-")}, req)
+	inv := function.Invocation{RequestID: "fc-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	for attempt := 1; ; attempt++ {
+		res, err := h.Run(ctx, inv, req)
+		var fe *function.Error
+		if attempt == 3 || !errors.As(err, &fe) || fe.Code != function.ErrClaimTimedOut {
+			return res, err
+		}
+		t.Logf("attempt %d: %v; trying again", attempt, err)
+	}
 }
 
 // eventually polls cond for up to 5 s.
@@ -250,13 +264,16 @@ func TestInProcessDeadlineMidWait(t *testing.T) {
 	t.Parallel()
 	_, h := inProcess(t, nil, ecsemu.Options{ResetDuration: time.Minute})
 	start := time.Now()
-	res, err := runInProcess(t, h, 3*time.Second, &function.Request{RegionID: region, Wait: true,
+	// 6 s: the wait keeps 5% of it (300 ms) for what follows, enough for
+	// the record's tag write on a loaded machine.
+	const deadline = 6 * time.Second
+	res, err := runInProcess(t, h, deadline, &function.Request{RegionID: region, Wait: true,
 		Disk: []function.DiskPair{{DiskID: "d-bp1stoppedsys0000000", SnapshotID: "s-bp1stoppedsys0000000"}}})
 	if err != nil {
 		t.Fatalf("a wait cut by the deadline is not an error: %v", err)
 	}
-	if elapsed := time.Since(start); elapsed >= 3*time.Second {
-		t.Errorf("took %v, past the 3 s deadline", elapsed)
+	if elapsed := time.Since(start); elapsed >= deadline {
+		t.Errorf("took %v, past the %v deadline", elapsed, deadline)
 	}
 	if res.Summary.Status != function.StatusInProgress || !strings.Contains(res.Summary.Message, "d-bp1stoppedsys0000000") {
 		t.Errorf("Summary = %+v, want InProgress naming the disk", res.Summary)

@@ -53,11 +53,12 @@ func modeScenarios() []modeScenario {
 // rollback runs again.
 //
 // The rollbacks mostly wait (polls, the claim's settle), so the modes run
-// concurrently, a dozen at a time, from goroutines: subtests started that
+// concurrently, 18 at a time, from goroutines: subtests started that
 // way are not held to -parallel (GOMAXPROCS, 2 here).
 func TestModeMatrix(t *testing.T) {
+	t.Parallel()
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 12)
+	sem := make(chan struct{}, 18)
 	for _, nm := range ecsemu.AllModes() {
 		wg.Add(1)
 		go func() {
@@ -89,7 +90,6 @@ func runModeScenario(t *testing.T, modes ecsemu.Modes, sc modeScenario) {
 		req.Disk = ps
 	}
 	s, h := inProcess(t, fixture, opts)
-	h.Config.ClaimSettle = 400 * time.Millisecond
 	res, err := runInProcess(t, h, 30*time.Second, &req)
 	if err != nil {
 		t.Fatalf("%v", err)

@@ -55,6 +55,7 @@ func reportedOrSucceeded(res *fcruntime.Result, r *function.Result) error {
 }
 
 func TestFaultsSurvived(t *testing.T) {
+	t.Parallel()
 	// Each fault hits the real ResetDisks: the first call is the
 	// preflight's dry run (FaultPass lets it through).
 	pass := ecsemu.FaultPass
@@ -116,6 +117,7 @@ func TestLatencyNearTheDeadline(t *testing.T) {
 }
 
 func TestEndpointDown(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +136,7 @@ func TestEndpointDown(t *testing.T) {
 }
 
 func TestFCRetryOfASucceededInvocation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	event := sample(t, "direct-reset.json")
 	first := e.invoke(t, event, fcruntime.InvokeOptions{RequestID: "fc-async-1"})
@@ -158,7 +161,8 @@ func TestFCRetryOfASucceededInvocation(t *testing.T) {
 }
 
 func TestConcurrentDuplicatesResetOnce(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	t.Parallel()
+	e := newEnv(t, envOptions{race: true})
 	event := mustJSON(t, function.Request{RegionID: region, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap), IdempotencyKey: "change-42"})
 	var wg sync.WaitGroup
 	results := make([]*fcruntime.Result, 2)
@@ -203,6 +207,7 @@ func TestConcurrentDuplicatesResetOnce(t *testing.T) {
 // ECS rejections, an unreachable endpoint (whose SDK error holds the signed
 // URL) and DEBUG=sdk — and greps every log line and answer for them.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	const (
 		keyID  = "LTAIe2eLeakCheckKey01"
 		secret = "e2e-leak-check-secret-value"
@@ -264,7 +269,7 @@ func TestLoad(t *testing.T) {
 		{Action: "ResetDisks", Kind: ecsemu.FaultInternal, Rate: 0.05},
 		{Action: "ResetDisks", Kind: ecsemu.FaultLatency, Rate: 0.1, Latency: 50 * time.Millisecond},
 	}
-	e := newEnv(t, envOptions{ecs: o})
+	e := newEnv(t, envOptions{ecs: o, race: true})
 	goroutinesBefore := runtime.NumGoroutine()
 	events := [][]byte{
 		mustJSON(t, function.Request{RegionID: region, DryRun: true, Disk: pairs(sysDisk, sysSnap, dataDisk, dataSnap)}),

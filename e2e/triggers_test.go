@@ -44,6 +44,7 @@ func (e *env) http(t *testing.T, event []byte) httpAnswer {
 }
 
 func TestHTTPTrigger(t *testing.T) {
+	t.Parallel()
 	reset := `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + sysDisk + `","SnapshotId":"` + sysSnap + `"}]}`
 	tests := []struct {
 		name       string
@@ -101,6 +102,7 @@ func TestHTTPTrigger(t *testing.T) {
 }
 
 func TestTimerTrigger(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var res function.Result
 	e.ok(t, sample(t, "timer-default.json"), &res)
@@ -116,6 +118,7 @@ func TestTimerTrigger(t *testing.T) {
 }
 
 func TestEventBridgeRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var res function.Result
 	e.ok(t, sample(t, "eventbridge-request.json"), &res)
@@ -125,6 +128,7 @@ func TestEventBridgeRequest(t *testing.T) {
 }
 
 func TestAlarmPath(t *testing.T) {
+	t.Parallel()
 	t.Run("opt-in off refuses", func(t *testing.T) {
 		e := newEnv(t, envOptions{})
 		var res function.Result
@@ -176,6 +180,7 @@ func TestAlarmPath(t *testing.T) {
 }
 
 func TestEventBridgeBatch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var out []function.BatchOutcome
 	e.ok(t, sample(t, "eventbridge-batch.json"), &out)

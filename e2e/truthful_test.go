@@ -361,6 +361,7 @@ func hangUp(w http.ResponseWriter) {
 // each of these events runs as a REAL reset (ResetCount 1, ECS called)
 // instead of being refused.
 func TestTruthAmbiguousKeysRefused(t *testing.T) {
+	t.Parallel()
 	disk := func(inner string) string { return `"Disk":[{` + inner + `}]` }
 	good := `"DiskId":"` + sysDisk + `","SnapshotId":"` + sysSnap + `"`
 	tests := []struct {
@@ -408,6 +409,7 @@ func TestTruthAmbiguousKeysRefused(t *testing.T) {
 // the Running instance's IncorrectInstanceStatus (taken as "expected") and
 // never checks the bad pair.
 func TestTruthImpossiblePairRefusesThePlan(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		bad      function.DiskPair
@@ -481,6 +483,7 @@ func TestTruthImpossiblePairRefusesThePlan(t *testing.T) {
 // tags, so the FC retry (same request id) answers Duplicate with both disks
 // Success although ResetCount is 0.
 func TestTruthUnansweredResetAndFCRetry(t *testing.T) {
+	t.Parallel()
 	g := &gate{resetKinds: []ecsemu.FaultKind{ecsemu.FaultDropBefore}}
 	e := newGatedEnv(t, envOptions{}, g)
 	disks := []string{sysDisk, dataDisk}
@@ -531,6 +534,7 @@ func hundredDisks() (*ecsemu.Fixture, []function.DiskPair) {
 // the FC retry answers all 100 as reset (Duplicate), 50 of them with
 // ResetCount 0: its Summary does not match ResetCount.
 func TestTruthHundredDisksUnansweredBatches(t *testing.T) {
+	t.Parallel()
 	fx, ps := hundredDisks()
 	o := fastECS()
 	o.ResetDuration = time.Second // a disk reset by a dropped-after call is still ReIniting when read back
@@ -540,7 +544,7 @@ func TestTruthHundredDisksUnansweredBatches(t *testing.T) {
 		kinds = append(kinds, ecsemu.FaultDropBefore, ecsemu.FaultDropAfter)
 	}
 	g := &gate{resetKinds: kinds}
-	e := newGatedEnv(t, envOptions{ecs: o}, g)
+	e := newGatedEnv(t, envOptions{ecs: o, race: true}, g) // ten batches at once in one process
 	disks := make([]string, len(ps))
 	for i, p := range ps {
 		disks[i] = p.DiskID
@@ -582,6 +586,7 @@ func TestTruthHundredDisksUnansweredBatches(t *testing.T) {
 // Succeeded without starting it (only instances it stopped itself are
 // started), so the instance stays Stopped.
 func TestTruthDeadlineWhileStopping(t *testing.T) {
+	t.Parallel()
 	o := fastECS()
 	o.StopDuration = 4 * time.Second
 	e := newEnv(t, envOptions{ecs: o})
@@ -627,9 +632,12 @@ func TestTruthDeadlineWhileStopping(t *testing.T) {
 // StartInstance in a step and the Summary message but answers a Succeeded
 // result: the caller is told all went well while the instance stays Stopped.
 func TestTruthStartInstanceRefused(t *testing.T) {
+	t.Parallel()
 	o := fastECS()
 	o.Faults = []ecsemu.FaultRule{{Action: "StartInstance", Kind: ecsemu.FaultUnavailable}}
-	e := newEnv(t, envOptions{ecs: o})
+	// The function retries StartInstance until its start reserve runs out:
+	// the whole timeout, so a short one.
+	e := newEnv(t, envOptions{ecs: o, timeout: 8 * time.Second})
 	res := e.invoke(t, mustJSON(t, function.Request{RegionID: region, Disk: pairs(runSys, runSysSnap, runData, runDataSnap),
 		StopInstance: true, StartInstance: true}), fcruntime.InvokeOptions{})
 	typ, r := answerOf(t, e, res)
@@ -671,6 +679,7 @@ func cloudEvent(id string, data any) map[string]any {
 // batch as a success (an array with B's error inside), so FC never retries
 // it and B is lost.
 func TestTruthBatchWithATransientFailure(t *testing.T) {
+	t.Parallel()
 	o := fastECS()
 	o.Faults = []ecsemu.FaultRule{{Action: "DescribeSnapshotGroups", Kind: ecsemu.FaultThrottle}}
 	e := newEnv(t, envOptions{ecs: o})
@@ -724,6 +733,7 @@ func TestTruthBatchWithATransientFailure(t *testing.T) {
 // EventBridge event <id> itself arrives. Today's main shares one key space
 // across sources, so the event is answered Duplicate and resets nothing.
 func TestTruthCallerKeyDoesNotShadowEventBridge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var ev map[string]any
 	if err := json.Unmarshal(sample(t, "eventbridge-request.json"), &ev); err != nil {
@@ -757,6 +767,7 @@ func TestTruthCallerKeyDoesNotShadowEventBridge(t *testing.T) {
 // next request (another key) CooldownActive, "another request is rolling
 // back these disks right now", although nothing is running.
 func TestTruthGuardRecordLost(t *testing.T) {
+	t.Parallel()
 	g := &gate{}
 	// A short function timeout: a claim counts as live until its
 	// invocation's deadline (it may still be running), lost after it.
@@ -795,6 +806,7 @@ func TestTruthGuardRecordLost(t *testing.T) {
 // Today's main refuses with CooldownActive, which tells the caller a disk was
 // reset recently or is being rolled back: neither is true.
 func TestTruthSlowClaimTimesOut(t *testing.T) {
+	t.Parallel()
 	o := fastECS()
 	o.Faults = []ecsemu.FaultRule{{Action: "TagResources", Kind: ecsemu.FaultLatency, Latency: 500 * time.Millisecond, Count: 1}}
 	e := newEnv(t, envOptions{ecs: o, fnEnv: []string{"CLAIM_SETTLE=200ms"}})
@@ -827,6 +839,7 @@ func TestTruthSlowClaimTimesOut(t *testing.T) {
 // is resent with the same ClientToken (one snapshot). The rollback ends
 // Succeeded with each disk reset once and the instance Running.
 func TestTruthActedThen500(t *testing.T) {
+	t.Parallel()
 	pass := ecsemu.FaultPass
 	act := ecsemu.FaultActThenError
 	for _, tc := range []struct {

@@ -121,10 +121,11 @@ type truthRow struct {
 // go test ./e2e -run TestTruthTable -update-truth rewrites the table in
 // RELIABILITY.md from the run.
 func TestTruthTable(t *testing.T) {
+	t.Parallel()
 	disks := []string{runSys, runData}
 	rows := make([]truthRow, 0, len(truthPhases)*len(truthFaults))
 	var mu sync.Mutex
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, 8)
 	t.Run("cells", func(t *testing.T) {
 		for _, ph := range truthPhases {
 			for _, fault := range truthFaults {

@@ -34,6 +34,12 @@ type Config struct {
 	// re-reading the disk tags (docs/idempotency.md). Default 1s; shorter
 	// only where ECS answers fast, such as the local emulator.
 	ClaimSettle time.Duration
+	// PollInterval (POLL_INTERVAL): the first interval between the Describe
+	// calls of a wait (for Stopped, a finished reset, Running); it grows by
+	// half up to three times this. Default 500ms (at most 40 calls a minute
+	// a wait); longer spends fewer calls of the account's API quota,
+	// shorter notices a finished disk sooner.
+	PollInterval time.Duration
 	// HealthCommandID (HEALTH_COMMAND_ID): the Cloud Assistant command
 	// (c-…) a HealthCheck of Type Command runs; the request never names one.
 	HealthCommandID string
@@ -70,6 +76,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, "CLAIM_SETTLE must be a duration between 1ms and 1m")
 		}
 		c.ClaimSettle = d
+	}
+	if v := strings.TrimSpace(getenv("POLL_INTERVAL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Millisecond || d > time.Minute {
+			errs = append(errs, "POLL_INTERVAL must be a duration between 10ms and 1m")
+		}
+		c.PollInterval = d
 	}
 	boolVar := func(name string, dst *bool) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {

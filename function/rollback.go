@@ -98,7 +98,7 @@ func (h *Handler) Rollback(ctx context.Context, ecs ECS, inv Invocation, req *Re
 		return nil, err
 	}
 	clock := h.clock()
-	r := &run{h: h, ecs: ecs, inv: inv, req: req, res: &Result{}, w: newWaiter(clock), clock: clock, ctx: ctx, started: map[string]bool{}}
+	r := &run{h: h, ecs: ecs, inv: inv, req: req, res: &Result{}, w: newWaiter(clock, h.Config.PollInterval), clock: clock, ctx: ctx, started: map[string]bool{}}
 	work, cancel := ctx, context.CancelFunc(func() {})
 	defer func() { cancel() }()
 	for _, p := range r.phases() {

@@ -37,7 +37,14 @@ type waiter struct {
 	max     time.Duration
 }
 
-func newWaiter(c Clock) *waiter { return &waiter{clock: c, initial: pollInitial, max: pollMax} }
+// newWaiter polls first after initial (pollInitial when zero: Config's
+// PollInterval unset), growing to three times that.
+func newWaiter(c Clock, initial time.Duration) *waiter {
+	if initial <= 0 {
+		return &waiter{clock: c, initial: pollInitial, max: pollMax}
+	}
+	return &waiter{clock: c, initial: initial, max: 3 * initial}
+}
 
 // statusResetInProgress is a disk's status in DiskOutcome when DescribeDisks
 // shows it settled but ECS says its reset still runs.

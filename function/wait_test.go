@@ -24,7 +24,7 @@ func TestWaiterBacksOffAndStopsBeforeTheDeadline(t *testing.T) {
 	defer cancel()
 	start := clock.now()
 	var at []time.Duration
-	pr := newWaiter(clock).poll(ctx, func(context.Context) (bool, error) {
+	pr := newWaiter(clock, 0).poll(ctx, func(context.Context) (bool, error) {
 		at = append(at, clock.now().Sub(start))
 		return false, nil
 	})
@@ -81,7 +81,7 @@ func TestWaiterEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
 			n := 0
-			pr := newWaiter(clock).poll(t.Context(), func(context.Context) (bool, error) { n++; return tt.check(n) })
+			pr := newWaiter(clock, 0).poll(t.Context(), func(context.Context) (bool, error) { n++; return tt.check(n) })
 			if pr.done != tt.wantDone || (pr.err != nil) != tt.wantErr || pr.polls != tt.wantPolls {
 				t.Errorf("poll = %+v, want done %v, error %v, %d polls", pr, tt.wantDone, tt.wantErr, tt.wantPolls)
 			}
@@ -92,7 +92,7 @@ func TestWaiterEnds(t *testing.T) {
 func TestWaiterHonoursCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	pr := newWaiter(realClock{}).poll(ctx, func(context.Context) (bool, error) { t.Error("polled after cancellation"); return true, nil })
+	pr := newWaiter(realClock{}, 0).poll(ctx, func(context.Context) (bool, error) { t.Error("polled after cancellation"); return true, nil })
 	if pr.done || pr.polls != 0 {
 		t.Errorf("poll = %+v, want nothing", pr)
 	}
@@ -216,5 +216,25 @@ func TestWaitDoesNotTakeAMissingDiskAsDone(t *testing.T) {
 	}
 	if res.Summary.Status != StatusSucceeded || len(res.Disks) != 3 || res.Disks[2].Status != DiskStatusInUse {
 		t.Errorf("Summary = %+v, Disks = %v", res.Summary, res.Disks)
+	}
+}
+
+// TestWaiterConfiguredInterval: POLL_INTERVAL sets the first sleep, and
+// the sleeps grow to three times it, never more.
+func TestWaiterConfiguredInterval(t *testing.T) {
+	clock := newFakeClock()
+	ctx, cancel := withDeadlineIn(t.Context(), clock, 10)
+	defer cancel()
+	const interval = 100 * time.Millisecond
+	newWaiter(clock, interval).poll(ctx, func(context.Context) (bool, error) { return false, nil })
+	sleeps := clock.sleeps
+	if len(sleeps) < 5 {
+		t.Fatalf("%d sleeps in 10 s, want many", len(sleeps))
+	}
+	if sleeps[0] != interval {
+		t.Errorf("first sleep = %v, want %v", sleeps[0], interval)
+	}
+	if got := slices.Max(sleeps); got != 3*interval {
+		t.Errorf("longest sleep = %v, want %v", got, 3*interval)
 	}
 }
