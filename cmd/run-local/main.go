@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fixture := fs.String("fixture", "", "ECS emulator fixture JSON (default: the embedded fleet)")
 	timeout := fs.Duration("timeout", 60*time.Second, "function timeout")
 	resetDuration := fs.Duration("reset-duration", 2*time.Second, "how long a reset disk stays ReIniting in the emulator")
+	transition := fs.Duration("transition", time.Second, "how long a stop, a start and a snapshot take in the emulator")
 	logPath := fs.String("log", "target/run-local.log", "file for the function's JSON logs (overwritten)")
 	verbose := fs.Bool("v", false, "show the function's logs on stderr too")
 	settle := fs.Duration("claim-settle", emulatorClaimSettle, "CLAIM_SETTLE for the function (the emulator answers fast; a deployed function keeps 1s)")
@@ -97,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		payloads[i] = b
 	}
 
-	opts := ecsemu.Options{ResetDuration: *resetDuration, StopDuration: time.Second, StartDuration: time.Second, SnapshotDuration: time.Second}
+	opts := ecsemu.Options{ResetDuration: *resetDuration, StopDuration: *transition, StartDuration: *transition, SnapshotDuration: *transition}
 	if *fixture != "" {
 		fx, err := ecsemu.LoadFixture(*fixture)
 		if err != nil {

@@ -71,7 +71,7 @@ func TestRunOutput(t *testing.T) {
 		{
 			name: "-env reaches the function: the alarm rolls its instance back",
 			args: []string{"-env", "ALARM_ROLLBACK=true", "-event", samples + "eventbridge-alarm-alert.json"},
-			wantOut: []string{"run-local: function environment: ALARM_ROLLBACK=true",
+			wantOut: []string{"run-local: function environment: POLL_INTERVAL=100ms ALARM_ROLLBACK=true", // the test's -env first
 				"eventbridge-alarm-alert.json: Succeeded | disks 2 (2 succeeded, 0 failed) | instances i-bp1stopped0000000000 | "},
 			wantFinal: "1 of 1 invocations answered with a result",
 		},
@@ -104,9 +104,10 @@ func TestRunOutput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each run has its own emulators; they mostly wait out transitions
 			logPath := filepath.Join(t.TempDir(), "fn.log")
 			var stdout, stderr fcruntime.LogBuffer
-			args := append([]string{"-binary", binary, "-reset-duration", "100ms", "-log", logPath}, tt.args...)
+			args := append([]string{"-binary", binary, "-reset-duration", "100ms", "-transition", "100ms", "-env", "POLL_INTERVAL=100ms", "-log", logPath}, tt.args...)
 			code := run(context.Background(), args, &stdout, &stderr)
 			out := stdout.String()
 			if got, want := code, tt.wantCode; got != want {
