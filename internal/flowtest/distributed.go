@@ -141,15 +141,8 @@ func (r *run) distributedItems(st map[string]any, sc *scope) ([]any, *StateError
 		return nil, nil, fmt.Errorf("a distributed Map takes its items from ItemsPath or ItemReader, one of the two")
 	}
 	if hasPath {
-		v, err := sc.eval(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		items, ok := v.([]any)
-		if !ok {
-			return nil, nil, fmt.Errorf("ItemsPath %s is not an array", path)
-		}
-		return items, nil, nil
+		items, err := itemsAt(sc, path)
+		return items, nil, err
 	}
 	if err := checkFields("ItemReader", reader, "SourceType", "SourceParameters"); err != nil {
 		return nil, nil, err

@@ -113,13 +113,9 @@ func (r *run) mapState(ctx context.Context, st map[string]any, sc *scope) (any, 
 		}
 	}
 	path, _ := st["ItemsPath"].(string)
-	v, err := sc.eval(path)
+	items, err := itemsAt(sc, path)
 	if err != nil {
 		return nil, nil, err
-	}
-	items, ok := v.([]any)
-	if !ok {
-		return nil, nil, fmt.Errorf("ItemsPath %s is not an array", path)
 	}
 	proc, err := processor(st)
 	if err != nil {
@@ -139,6 +135,19 @@ func (r *run) mapState(ctx context.Context, st map[string]any, sc *scope) (any, 
 		out[i] = res.out
 	}
 	return map[string]any{"Items": out}, nil, nil
+}
+
+// itemsAt evaluates a Map's ItemsPath, which must give an array.
+func itemsAt(sc *scope, path string) ([]any, error) {
+	v, err := sc.eval(path)
+	if err != nil {
+		return nil, err
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("ItemsPath %s is not an array", path)
+	}
+	return items, nil
 }
 
 // processor returns a Map's Processor, checking its fields.
