@@ -374,11 +374,15 @@ type state struct {
 	MaxConcurrency    int            `yaml:"MaxConcurrency"`
 	MaxConcuccency    int            `yaml:"MaxConcuccency"` // the spelling of CloudFlow's reference page
 	Processor         *scope         `yaml:"Processor"`
-	Seconds           int            `yaml:"Seconds"` // Wait
-	Code              string         `yaml:"Code"`    // Fail (optional)
-	Detail            string         `yaml:"Detail"`  // Fail (required)
-	Error             string         `yaml:"Error"`   // the AWS spelling: CloudFlow rejects it
-	Cause             string         `yaml:"Cause"`   // the AWS spelling: CloudFlow rejects it
+	ProcessorConfig   map[string]any `yaml:"ProcessorConfig"` // distributed mode
+	ItemReader        map[string]any `yaml:"ItemReader"`      // distributed mode
+	// inSubWorkflow: a task of a distributed Map's Processor.
+	inSubWorkflow bool
+	Seconds       int    `yaml:"Seconds"` // Wait
+	Code          string `yaml:"Code"`    // Fail (optional)
+	Detail        string `yaml:"Detail"`  // Fail (required)
+	Error         string `yaml:"Error"`   // the AWS spelling: CloudFlow rejects it
+	Cause         string `yaml:"Cause"`   // the AWS spelling: CloudFlow rejects it
 }
 
 type branch struct {
@@ -492,14 +496,12 @@ func checkScope(t *testing.T, where string, s scope) []state {
 		case "Task":
 			tasks = append(tasks, st)
 		case "Map":
-			if st.ItemsPath == "" || st.Processor == nil {
-				t.Fatalf("%s: a Map needs ItemsPath and Processor", at)
+			checkMapItems(t, at, st)
+			sub := checkScope(t, at, *st.Processor)
+			for i := range sub {
+				sub[i].inSubWorkflow = sub[i].inSubWorkflow || st.ProcessorConfig != nil
 			}
-			conc := max(st.MaxConcurrency, st.MaxConcuccency)
-			if conc < 1 || conc > 10 {
-				t.Errorf("%s: MaxConcurrency %d; keep it between 1 and 10 for the ECS rate limits", at, conc)
-			}
-			tasks = append(tasks, checkScope(t, at, *st.Processor)...)
+			tasks = append(tasks, sub...)
 		}
 	}
 	return tasks
@@ -531,7 +533,11 @@ func checkTask(t *testing.T, where string, st state) {
 			t.Errorf("%s: %s is not retried", at, e)
 		}
 	}
-	if len(st.Catch) == 0 || !slices.Contains(st.Catch[len(st.Catch)-1].Errors, "FnF.ALL") {
+	catchesAll := len(st.Catch) > 0 && slices.Contains(st.Catch[len(st.Catch)-1].Errors, "FnF.ALL")
+	switch {
+	case st.inSubWorkflow && catchesAll:
+		t.Errorf("%s: a distributed Map's task must fail its sub-workflow, which the tolerance counts and ResultWriter records: no catch-all", at)
+	case !st.inSubWorkflow && !catchesAll:
 		t.Errorf("%s: the last Catch must be the catch-all FnF.ALL (custom error names may not match)", at)
 	}
 }

@@ -338,9 +338,13 @@ func TestEventBridgeTrigger(t *testing.T) {
 
 // FDL fields per state type, from the CloudFlow reference pages ("Task",
 // "Pass", "Wait", "Choice", "Fail state", "Succeed", "Map state: inline
-// mode", "Error handling", "Flow definition"). MaxConcurrency: the pages
-// spell it MaxConcuccency (unconfirmed which one the engine reads; see
-// flows/fleet-rollback.yaml).
+// mode", "Distributed mode", "Error handling", "Flow definition").
+// MaxConcurrency: the pages spell it MaxConcuccency (unconfirmed which one
+// the engine reads; see flows/fleet-rollback.yaml). The distributed-mode
+// fields are the page's field table; their sub-fields (distributedFields)
+// and ToleratedFailurePercentage.$ are unconfirmed (the stored page ends
+// before their sections; flows/fleet-rollback-distributed.yaml says why
+// each was chosen).
 var (
 	commonFields = []string{"Type", "Name", "Description", "InputConstructor", "OutputConstructor"}
 	flowFields   = map[string][]string{
@@ -350,7 +354,17 @@ var (
 		"Choice":  {"Branches", "Default"},
 		"Fail":    {"Code", "Detail"},
 		"Succeed": {},
-		"Map":     {"Next", "End", "ItemsPath", "Processor", "Retry", "Catch", "MaxConcurrency", "MaxConcuccency"},
+		"Map": {"Next", "End", "ItemsPath", "Processor", "Retry", "Catch", "MaxConcurrency", "MaxConcuccency",
+			"ProcessorConfig", "ItemConstructor", "ItemReader", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentage.$"},
+	}
+	// distributedFields are the sub-fields of the distributed mode's
+	// objects ("Distributed mode"; unconfirmed but ExecutionMode).
+	distributedFields = map[string][]string{
+		"ProcessorConfig":             {"ExecutionMode"},
+		"ItemReader":                  {"SourceType", "SourceParameters"},
+		"ItemReader.SourceParameters": {"Bucket", "Bucket.$", "ObjectName", "ObjectName.$"},
+		"ResultWriter":                {"Parameters"},
+		"ResultWriter.Parameters":     {"Bucket", "Bucket.$", "Prefix", "Prefix.$"},
 	}
 	topFields   = []string{"Type", "Name", "SpecVersion", "Description", "StartAt", "States"}
 	scopeFields = []string{"StartAt", "States"}
@@ -397,12 +411,29 @@ func checkRawScope(where string, sc map[string]any) []string {
 				bad = append(bad, unknownKeys(fmt.Sprintf("%s.%s[%d]", at, list.key, j), rm, list.fields)...)
 			}
 		}
+		for path, fields := range distributedFields {
+			if sub, ok := dig(st, strings.Split(path, ".")...); ok {
+				bad = append(bad, unknownKeys(at+"."+path, sub, fields)...)
+			}
+		}
 		if p, ok := st["Processor"].(map[string]any); ok {
 			bad = append(bad, unknownKeys(at+".Processor", p, scopeFields)...)
 			bad = append(bad, checkRawScope(at, p)...)
 		}
 	}
 	return bad
+}
+
+// dig walks nested objects by keys.
+func dig(m map[string]any, keys ...string) (map[string]any, bool) {
+	for _, k := range keys {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		m = next
+	}
+	return m, true
 }
 
 // allStates returns every state of a scope, nested Processors included.

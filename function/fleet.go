@@ -26,7 +26,8 @@ import (
 const (
 	// MaxFleetInline is the most instances one fleet flow execution takes:
 	// its summary rides in the flow's state, which CloudFlow caps at 64 KiB
-	// ("Inputs and outputs"). Larger fleets: split by tag or list.
+	// ("Inputs and outputs"). Larger fleets: split by tag or list, or the
+	// distributed flow (flows/fleet-rollback-distributed.yaml).
 	MaxFleetInline = 250
 	// fleetDefaultConcurrency is the wave cap when MaxConcurrency is unset.
 	fleetDefaultConcurrency = 5
@@ -285,7 +286,7 @@ func (h *Handler) PlanFleet(ctx context.Context, ecs ECS, spec *FleetSpec) ([]Fl
 		ids = spec.InstanceIDs // the caller's order; missing ones are reported
 	}
 	if len(ids) > MaxFleetInline {
-		return nil, ValidationError([]Violation{{Field: "Fleet", Rule: "max", Message: fmt.Sprintf("%d instances; one fleet execution takes at most %d (its summary must fit CloudFlow's 64 KiB state): split the fleet", len(ids), MaxFleetInline)}})
+		return nil, ValidationError([]Violation{{Field: "Fleet", Rule: "max", Message: fmt.Sprintf("%d instances; one fleet execution takes at most %d (its summary must fit CloudFlow's 64 KiB state): split the fleet, or list it in OSS for flows/fleet-rollback-distributed.yaml", len(ids), MaxFleetInline)}})
 	}
 	found := map[string]bool{}
 	for _, in := range insts {

@@ -19,9 +19,11 @@ type scope struct {
 	output    any // nil: not in an output constructor
 	hasOutput bool
 	err       map[string]any // $Context.Current.Error in a Catch
+	item      any            // $Item in a distributed Map's ItemConstructor
+	hasItem   bool
 }
 
-// eval evaluates a path expression: $Input.a.b, $Output.a,
+// eval evaluates a path expression: $Input.a.b, $Output.a, $Item.a,
 // $Context.Execution.Input.a, $Context.Execution.Name,
 // $Context.Current.{Input,Output,Error,Name}.…, and jsonMerge of two of
 // them. Anything else (other built-in functions, array indexes, literals)
@@ -38,6 +40,11 @@ func (s *scope) eval(expr string) (any, error) {
 	switch {
 	case parts[0] == "$Input":
 		v, rest = s.input, parts[1:]
+	case parts[0] == "$Item":
+		if !s.hasItem {
+			return nil, fmt.Errorf("%s: $Item is only defined in an ItemConstructor (Distributed mode)", expr)
+		}
+		v, rest = s.item, parts[1:]
 	case parts[0] == "$Output":
 		if !s.hasOutput {
 			return nil, fmt.Errorf("%s: $Output is only defined in an output constructor (Inputs and outputs)", expr)

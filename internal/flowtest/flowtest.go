@@ -8,8 +8,9 @@
 //
 // Pages (Alibaba Cloud CloudFlow / Serverless Workflow documentation):
 // "Flow definition", "Task", "Integrate CloudFlow with Function Compute",
-// "Map state: inline mode", "Choice", "Pass", "Wait", "Succeed",
-// "Fail state", "Error handling", "Inputs and outputs", "Data passing".
+// "Map state: inline mode", "Distributed mode", "Map states", "Choice",
+// "Pass", "Wait", "Succeed", "Fail state", "Error handling", "Inputs and
+// outputs", "Data passing".
 package flowtest
 
 import (
@@ -51,6 +52,9 @@ type Options struct {
 	// TimeScale is how long one second of Wait or retry interval lasts
 	// (test speed-up); 0 means a real second.
 	TimeScale time.Duration
+	// OSS holds the buckets distributed Maps read and write (ItemReader,
+	// ResultWriter); nil refuses them.
+	OSS *OSS
 }
 
 // Flow is a parsed flow definition.
@@ -183,7 +187,7 @@ var stateFields = map[string][]string{
 	"Choice":  {"Branches", "Default"},
 	"Fail":    {"Code", "Detail"},
 	"Succeed": {},
-	"Map":     {"Next", "End", "ItemsPath", "Processor", "Catch", "MaxConcurrency", "MaxConcuccency"},
+	"Map":     append([]string{"Next", "End", "ItemsPath", "Processor", "Catch", "MaxConcurrency", "MaxConcuccency"}, distributedOnlyFields...),
 }
 
 func checkFields(where string, m map[string]any, allowed ...string) error {

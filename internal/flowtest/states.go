@@ -95,47 +95,110 @@ func retryDelay(rules any, code string, attempts map[int]int) (float64, bool, er
 	return 0, false, nil
 }
 
-// mapState runs an inline Map: ItemsPath gives the array, each item runs
-// the Processor as its input, at most MaxConcurrency (the pages' spelling
-// MaxConcuccency too; default 40) at once; the output is {"Items": [...]}
-// in item order ("Map state: inline mode"). An iteration ending in an
-// error: nothing new starts, the running ones finish, and the Map fails
-// with that error (unconfirmed; the flows catch every item's error).
+// mapState runs a Map: distributed when it has a ProcessorConfig
+// (distributed.go), inline otherwise. Inline: ItemsPath gives the array,
+// each item runs the Processor as its input, at most MaxConcurrency (the
+// pages' spelling MaxConcuccency too; default 40) at once; the output is
+// {"Items": [...]} in item order ("Map state: inline mode"). An iteration
+// ending in an error: nothing new starts, the running ones finish, and the
+// Map fails with the error of the lowest such item (unconfirmed; the
+// inline flow catches every item's error).
 func (r *run) mapState(ctx context.Context, st map[string]any, sc *scope) (any, *StateError, error) {
+	if _, ok := st["ProcessorConfig"]; ok {
+		return r.distributedMap(ctx, st, sc)
+	}
+	for _, k := range distributedOnlyFields {
+		if _, ok := st[k]; ok {
+			return nil, nil, fmt.Errorf("%s is a distributed-mode field: this Map has no ProcessorConfig (Distributed mode)", k)
+		}
+	}
 	path, _ := st["ItemsPath"].(string)
-	v, err := sc.eval(path)
+	items, err := itemsAt(sc, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	items, ok := v.([]any)
-	if !ok {
-		return nil, nil, fmt.Errorf("ItemsPath %s is not an array", path)
-	}
-	proc, ok := st["Processor"].(map[string]any)
-	if !ok {
-		return nil, nil, fmt.Errorf("a Map state without Processor")
-	}
-	if err := checkFields("Processor", proc, "StartAt", "States"); err != nil {
+	proc, err := processor(st)
+	if err != nil {
 		return nil, nil, err
 	}
-	conc := DefaultMapConcurrency
+	results, err := fanOut(ctx, items, concurrency(st, DefaultMapConcurrency), func(_ int, item any) (any, *StateError, error) {
+		return r.scope(ctx, proc, item, false)
+	}, func(failed int) bool { return failed > 0 })
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]any, len(items))
+	for i, res := range results {
+		if res.serr != nil {
+			return nil, res.serr, nil
+		}
+		out[i] = res.out
+	}
+	return map[string]any{"Items": out}, nil, nil
+}
+
+// itemsAt evaluates a Map's ItemsPath, which must give an array.
+func itemsAt(sc *scope, path string) ([]any, error) {
+	v, err := sc.eval(path)
+	if err != nil {
+		return nil, err
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("ItemsPath %s is not an array", path)
+	}
+	return items, nil
+}
+
+// processor returns a Map's Processor, checking its fields.
+func processor(st map[string]any) (map[string]any, error) {
+	proc, ok := st["Processor"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("a Map state without Processor")
+	}
+	return proc, checkFields("Processor", proc, "StartAt", "States")
+}
+
+// concurrency is a Map's MaxConcurrency (or the pages' MaxConcuccency),
+// else def.
+func concurrency(st map[string]any, def int) int {
+	conc := def
 	for _, k := range []string{"MaxConcurrency", "MaxConcuccency"} {
 		if n, ok := num(st[k]); ok {
 			conc = int(n)
 		}
 	}
-	out := make([]any, len(items))
+	return max(conc, 1)
+}
+
+// itemResult is how one Map item ended: not started, or its output or the
+// FDL error that ended its iteration.
+type itemResult struct {
+	started bool
+	out     any
+	serr    *StateError
+}
+
+// fanOut runs each item in order, at most conc at once. Before starting
+// an item it asks halt with the failures so far: once that says stop,
+// nothing new starts and the running items finish. An executor error
+// (err) stops it the same way and is returned.
+func fanOut(ctx context.Context, items []any, conc int, run func(i int, item any) (any, *StateError, error), halt func(failed int) bool) ([]itemResult, error) {
+	results := make([]itemResult, len(items))
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first *StateError
-		ferr  error
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+		ferr   error
 	)
-	sem := make(chan struct{}, max(conc, 1))
+	sem := make(chan struct{}, conc)
 	for i, item := range items {
 		sem <- struct{}{}
 		mu.Lock()
-		stop := first != nil || ferr != nil
+		stop := ferr != nil || halt(failed)
+		if !stop {
+			results[i].started = true
+		}
 		mu.Unlock()
 		if stop {
 			<-sem
@@ -145,25 +208,22 @@ func (r *run) mapState(ctx context.Context, st map[string]any, sc *scope) (any, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			o, serr, err := r.scope(ctx, proc, item, false)
+			o, serr, err := run(i, item)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case err != nil && ferr == nil:
-				ferr = err
-			case serr != nil && first == nil:
-				first = serr
+			case err != nil:
+				if ferr == nil {
+					ferr = err
+				}
+			case serr != nil:
+				results[i].serr = serr
+				failed++
 			default:
-				out[i] = o
+				results[i].out = o
 			}
 		}()
 	}
 	wg.Wait()
-	if ferr != nil {
-		return nil, nil, ferr
-	}
-	if first != nil {
-		return nil, first, nil
-	}
-	return map[string]any{"Items": out}, nil, nil
+	return results, ferr
 }
