@@ -88,6 +88,7 @@ func runDistributed(t *testing.T, e *flowEnv, n int, canary []int, maxFailurePer
 }
 
 func TestDistributedFleetFlow(t *testing.T) {
+	t.Parallel()
 	const n = 8 // one function process each: the Map's items all run at once
 	rollback := map[string]any{"StopInstance": true, "StartInstance": true, "Wait": true}
 	for _, tc := range []struct {
@@ -112,6 +113,7 @@ func TestDistributedFleetFlow(t *testing.T) {
 			faults: []ecsemu.FaultRule{{Action: "ResetDisks", Kind: ecsemu.FaultThrottle, Count: 6}, {Action: "StopInstance", Kind: ecsemu.FaultThrottle, Count: 3}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			fx := fleetFixture(n)
 			for _, i := range tc.locked {
 				fx.Instances[i].LockReason = "security"
@@ -185,6 +187,7 @@ func checkDistributedOutcome(t *testing.T, e *flowEnv, n int, canary, failed []i
 // distributed flow takes them all (a dry run: every request goes through
 // the function and ECS's DryRun, nothing is reset).
 func TestDistributedFleetFlowPastInlineLimit(t *testing.T) {
+	t.Parallel()
 	const n = 300
 	e := newFlowEnv(t, fleetFixture(n), 5)
 	inline := e.run(t, "fleet-rollback.yaml", "fleet-inline-300", map[string]any{"RegionId": region, "Tag": "env=web", "Options": map[string]any{}})
