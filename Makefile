@@ -28,12 +28,10 @@ run: build ## run the function on the local emulators: a dry run, then a real re
 
 # The e2e tests mostly wait (emulated transitions, polls, settle delays):
 # -parallel 8 runs eight at a time, not GOMAXPROCS (2 here), and ./e2e,
-# the longest package, is named first so it starts first. -ldflags=-w
-# leaves DWARF out of the two dozen test binaries (a fifth of each link;
-# race reports and stack traces come from the symbol table, not DWARF).
+# the longest package, is named first so it starts first.
 test: ## every test, with the race detector (what CI runs)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -parallel 8 -ldflags=-w -timeout 12m ./e2e ./...
+	$(GO) test -race -count=1 -parallel 8 -timeout 12m ./e2e ./...
 
 test-short: ## the quick tests only
 	$(GO) test -short -count=1 ./...
