@@ -95,6 +95,16 @@ func DecodeRequest(data []byte) (*Request, error) {
 	if len(data) > MaxEventBytes {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "max", Message: fmt.Sprintf("event is %d bytes; at most %d are accepted", len(data), MaxEventBytes)}})
 	}
+	if req, ok := decodeRequestFast(data); ok {
+		return req, nil
+	}
+	return decodeRequestReflect(data)
+}
+
+// decodeRequestReflect is DecodeRequest by encoding/json: it decides every
+// request decodeRequestFast does not plainly accept, and reports what is
+// wrong with each field's JSON path.
+func decodeRequestReflect(data []byte) (*Request, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil || top == nil {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "json", Message: "the request must be a JSON object: " + jsonProblem(err)}})
