@@ -1,9 +1,7 @@
 package ecsclient
 
 import (
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // Redacted replaces every removed value.
@@ -26,14 +24,70 @@ var separators = []string{"%25253D", "%253D", "%3D", "=", `":"`, `": "`, `\":\"`
 // encoded), a quote, whitespace.
 var terminators = []string{"%252526", "%2526", "%26", "&", `\"`, `"`, "'", " ", "\t", "\n", "\r", "<", ">", ",", ";", ")"}
 
-// urlRE matches an http(s) URL up to whitespace or a quote. It is compiled
-// on first use, by a text that contains "://" (nothing else can match):
-// compiled at package init it cost every cold start, although the usual
-// texts (ECS's error messages, a dry run's DryRunOperation among them) have
-// no URL (bench/CHANGES.md).
-var urlRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
-})
+// cutURLs replaces every http(s) URL in s by its host: what the regexp
+// `(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*` replaced by "$1" does
+// (TestCutURLsIsTheRegexp, FuzzCutURLs), by hand. The regexp, even compiled
+// only for a text with "://", cost each cold start ~0.2 ms: ECS's error
+// answers, the dry run's DryRunOperation among them, carry a Recommend URL
+// (bench/CHANGES.md).
+func cutURLs(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); i++ {
+		hostStart := urlSchemeEnd(s, i)
+		if hostStart < 0 {
+			continue
+		}
+		hostEnd := hostStart
+		for hostEnd < len(s) && !strings.ContainsRune(`/?#"'<> `+"\t\n\f\r", rune(s[hostEnd])) {
+			hostEnd++
+		}
+		if hostEnd == hostStart {
+			continue
+		}
+		end := hostEnd
+		for end < len(s) && !strings.ContainsRune(`"'<> `+"\t\n\f\r", rune(s[end])) {
+			end++
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(s[hostStart:hostEnd])
+		done = end
+		i = end - 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// urlSchemeEnd is the index after "http://" or "https://" (any case; the
+// s may also be U+017F, which case-folds to it) at s[i:], when s[i] starts
+// a word (\b: the byte before is no ASCII letter, digit or _); else -1.
+func urlSchemeEnd(s string, i int) int {
+	if i > 0 {
+		if c := s[i-1]; c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			return -1
+		}
+	}
+	j := i
+	for _, want := range []byte("http") {
+		if j >= len(s) || s[j]|0x20 != want {
+			return -1
+		}
+		j++
+	}
+	switch {
+	case strings.HasPrefix(s[j:], "s"), strings.HasPrefix(s[j:], "S"):
+		j++
+	case strings.HasPrefix(s[j:], "\u017f"):
+		j += len("\u017f")
+	}
+	if !strings.HasPrefix(s[j:], "://") {
+		return -1
+	}
+	return j + len("://")
+}
 
 // Redact removes credentials and signed URLs from s: every http(s) URL is
 // cut down to its host (the query of a signed URL carries AccessKeyId,
@@ -43,7 +97,7 @@ var urlRE = sync.OnceValue(func() *regexp.Regexp {
 // or "key: value". Use it on any text that may come from the SDK.
 func Redact(s string) string {
 	if strings.Contains(s, "://") {
-		s = urlRE().ReplaceAllString(s, "$1")
+		s = cutURLs(s)
 	}
 	lower := asciiLower(s) // same length as s, so indices carry over
 	var b strings.Builder
