@@ -8,17 +8,18 @@ import (
 const Redacted = "REDACTED"
 
 // sensitiveKeys are the request parameters and headers whose values must
-// never be logged. Longer names come first so SignatureNonce is not read as
-// Signature + "Nonce".
+// never be logged, lowercased: Redact matches them in the lowercased text
+// (AccessKeyId, SecurityToken, SignatureNonce, ...). Longer names come
+// first so SignatureNonce is not read as Signature + "Nonce".
 var sensitiveKeys = []string{
 	"x-acs-security-token", "x-acs-accesskey-id", "x-acs-signature-nonce",
-	"AccessKeySecret", "AccessKeyId", "SecurityToken", "SignatureNonce", "BearerToken",
-	"Signature", "Authorization", "Credential",
+	"accesskeysecret", "accesskeyid", "securitytoken", "signaturenonce", "bearertoken",
+	"signature", "authorization", "credential",
 }
 
-// separators between a key and its value: query, once- and twice-encoded
-// query (a string to sign), JSON, header.
-var separators = []string{"%25253D", "%253D", "%3D", "=", `":"`, `": "`, `\":\"`, ": "}
+// separators between a key and its value, lowercased: query, once- and
+// twice-encoded query (a string to sign), JSON, header.
+var separators = []string{"%25253d", "%253d", "%3d", "=", `":"`, `": "`, `\":\"`, ": "}
 
 // terminators end a value: a query separator (plain, encoded, twice
 // encoded), a quote, whitespace.
@@ -110,7 +111,7 @@ func Redact(s string) string {
 		end := at + len(key)
 		sep := ""
 		for _, sp := range separators {
-			if strings.HasPrefix(lower[end:], asciiLower(sp)) {
+			if strings.HasPrefix(lower[end:], sp) {
 				sep = sp
 				break
 			}
@@ -139,11 +140,10 @@ func Redact(s string) string {
 func nextKey(lower string, pos int) (string, int) {
 	best, bestAt := "", -1
 	for _, k := range sensitiveKeys {
-		lk := asciiLower(k)
-		if j := strings.Index(lower[pos:], lk); j >= 0 {
+		if j := strings.Index(lower[pos:], k); j >= 0 {
 			j += pos
-			if bestAt < 0 || j < bestAt || j == bestAt && len(lk) > len(best) {
-				best, bestAt = lk, j
+			if bestAt < 0 || j < bestAt || j == bestAt && len(k) > len(best) {
+				best, bestAt = k, j
 			}
 		}
 	}

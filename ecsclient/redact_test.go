@@ -143,3 +143,15 @@ func FuzzCutURLs(f *testing.F) {
 		}
 	})
 }
+
+// TestRedactListsAreLowercase: Redact matches the keys and separators in
+// the lowercased text, so an entry with a capital would never match.
+func TestRedactListsAreLowercase(t *testing.T) {
+	for _, list := range [][]string{sensitiveKeys, separators, terminators} {
+		for _, s := range list {
+			if got := asciiLower(s); got != s {
+				t.Errorf("%q is not lowercase (%q)", s, got)
+			}
+		}
+	}
+}
