@@ -107,6 +107,22 @@ func (w *jsonWriter) next(i int) {
 
 func (w *jsonWriter) end() { w.b, w.sep = append(w.b, ']'), ',' }
 
+// twoStrings writes a list of objects with two string members, ka and kb.
+func twoStrings[T any](w *jsonWriter, name string, v []T, omitEmpty bool, ka, kb string, get func(*T) (string, string)) {
+	if !w.array(name, len(v), v == nil, omitEmpty) {
+		return
+	}
+	for i := range v {
+		w.next(i)
+		a, b := get(&v[i])
+		w.open()
+		w.str(ka, a)
+		w.str(kb, b)
+		w.close()
+	}
+	w.end()
+}
+
 func (r *Result) appendJSON(b []byte) []byte {
 	w := jsonWriter{b: b}
 	w.open()
@@ -136,16 +152,7 @@ func (r *Result) appendJSON(b []byte) []byte {
 		}
 		w.end()
 	}
-	if w.array("Disks", len(r.Disks), r.Disks == nil, true) {
-		for i, d := range r.Disks {
-			w.next(i)
-			w.open()
-			w.str("DiskId", d.DiskID)
-			w.str("Status", d.Status)
-			w.close()
-		}
-		w.end()
-	}
+	twoStrings(&w, "Disks", r.Disks, true, "DiskId", "Status", func(d *DiskOutcome) (string, string) { return d.DiskID, d.Status })
 	w.backups("Backups", r.Backups, true)
 	if w.array("Health", len(r.Health), r.Health == nil, true) {
 		for i := range r.Health {
@@ -176,17 +183,7 @@ func (w *jsonWriter) progress(p *OperationProgress) {
 	w.str("OperationStatus", p.OperationStatus)
 	w.key("RelatedItemSet")
 	w.open()
-	items := p.RelatedItemSet.RelatedItem
-	if w.array("RelatedItem", len(items), items == nil, false) {
-		for i, it := range items {
-			w.next(i)
-			w.open()
-			w.str("Name", it.Name)
-			w.str("Value", it.Value)
-			w.close()
-		}
-		w.end()
-	}
+	twoStrings(w, "RelatedItem", p.RelatedItemSet.RelatedItem, false, "Name", "Value", func(it *RelatedItem) (string, string) { return it.Name, it.Value })
 	w.close()
 	w.close()
 }
@@ -207,16 +204,7 @@ func (w *jsonWriter) plan(p *Plan) {
 	w.open()
 	w.str("RegionId", p.RegionID)
 	w.strOmit("SnapshotGroupId", p.SnapshotGroupID)
-	if w.array("Pairs", len(p.Pairs), p.Pairs == nil, false) {
-		for i, d := range p.Pairs {
-			w.next(i)
-			w.open()
-			w.str("DiskId", d.DiskID)
-			w.str("SnapshotId", d.SnapshotID)
-			w.close()
-		}
-		w.end()
-	}
+	twoStrings(w, "Pairs", p.Pairs, false, "DiskId", "SnapshotId", func(d *DiskPair) (string, string) { return d.DiskID, d.SnapshotID })
 	if w.array("Batches", len(p.Batches), p.Batches == nil, true) {
 		for i, ids := range p.Batches {
 			w.next(i)

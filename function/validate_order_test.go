@@ -3,38 +3,48 @@ package function
 import (
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/go-playground/validator/v10"
 )
 
-// requestOldTags is Request with its validate tags as they were before
-// omitempty moved to the front of the excluded_* rules. A Request converts
-// to it (same fields); the two must validate alike.
-type requestOldTags struct {
-	RegionID          string        `json:"RegionId" validate:"required,regionid"`
-	DryRun            bool          `json:"DryRun"`
-	Disk              []DiskPair    `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupID InstanceID UndoRollback,omitempty,min=1,max=100,dive"`
-	SnapshotGroupID   string        `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
-	DiskIDs           []string      `json:"DiskIds,omitempty" validate:"excluded_with=Disk,omitempty,max=100,dive,diskid"`
-	InstanceID        string        `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without_all=Latest SnapshotGroupID,omitempty,instanceid"`
-	Latest            bool          `json:"Latest,omitempty" validate:"excluded_without=InstanceID,excluded_with=SnapshotGroupID"`
-	StopInstance      bool          `json:"StopInstance,omitempty"`
-	StartInstance     bool          `json:"StartInstance,omitempty" validate:"required_with=HealthCheck"`
-	Wait              bool          `json:"Wait,omitempty"`
-	BackupBeforeReset bool          `json:"BackupBeforeReset,omitempty" validate:"required_if=OnUnhealthy Undo"`
-	ResetMode         string        `json:"ResetMode,omitempty" validate:"omitempty,oneof=auto never always"`
-	FailOnPartial     *bool         `json:"FailOnPartial,omitempty"`
-	IdempotencyKey    string        `json:"IdempotencyKey,omitempty" validate:"omitempty,max=128,idempotencykey"`
-	HealthCheck       *HealthCheck  `json:"HealthCheck,omitempty"`
-	OnUnhealthy       string        `json:"OnUnhealthy,omitempty" validate:"omitempty,oneof=Report Undo,excluded_without=HealthCheck"`
-	UndoRollback      *UndoRollback `json:"UndoRollback,omitempty" validate:"excluded_with=Disk SnapshotGroupID InstanceID DiskIDs"`
-	keyOrigin         string
+// oldTags are Request's validate tags before omitempty moved to the front
+// of the excluded_* rules.
+var oldTags = map[string]string{
+	"SnapshotGroupID": "excluded_with=Disk,omitempty,snapshotgroupid",
+	"DiskIDs":         "excluded_with=Disk,omitempty,max=100,dive,diskid",
+	"InstanceID":      "excluded_with=Disk,excluded_without_all=Latest SnapshotGroupID,omitempty,instanceid",
+	"Latest":          "excluded_without=InstanceID,excluded_with=SnapshotGroupID",
+}
+
+// withOldTags copies req's exported fields into a struct type made from
+// Request's with the old tags, for the validator to check as before.
+func withOldTags(req *Request) any {
+	rt := reflect.TypeOf(*req)
+	var fields []reflect.StructField
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if tag, ok := oldTags[f.Name]; ok {
+			f.Tag = reflect.StructTag(`json:"` + f.Tag.Get("json") + `" validate:"` + tag + `"`)
+		}
+		fields = append(fields, f)
+	}
+	old := reflect.New(reflect.StructOf(fields)).Elem()
+	src := reflect.ValueOf(req).Elem()
+	for i := range old.NumField() {
+		old.Field(i).Set(src.FieldByName(old.Type().Field(i).Name))
+	}
+	return old.Addr().Interface()
 }
 
 // structViolations is what the validator alone says about v, as Validate
-// reports it.
+// reports it. The struct withOldTags makes has no name, so its namespaces
+// lack the "Request." that violationOf drops.
 func structViolations(t *testing.T, v any) []Violation {
 	t.Helper()
 	err := validate.Struct(v)
@@ -44,11 +54,18 @@ func structViolations(t *testing.T, v any) []Violation {
 	}
 	var out []Violation
 	for _, fe := range ves {
+		if reflect.TypeOf(v).Elem().Name() == "" {
+			fe = namedNamespace{fe}
+		}
 		out = append(out, violationOf(fe))
 	}
 	sortViolations(out)
 	return out
 }
+
+type namedNamespace struct{ validator.FieldError }
+
+func (n namedNamespace) Namespace() string { return "Request." + n.FieldError.Namespace() }
 
 // randomRuleRequest sets or leaves out each field with values that pass
 // and values that break its rules, so every combination of present and
@@ -100,8 +117,7 @@ func TestValidateTagOrderIsTheOldOne(t *testing.T) {
 		reqs = append(reqs, randomRuleRequest(rnd))
 	}
 	for _, req := range reqs {
-		old := requestOldTags(*req)
-		got, want := structViolations(t, req), structViolations(t, &old)
+		got, want := structViolations(t, req), structViolations(t, withOldTags(req))
 		if !slices.Equal(got, want) {
 			t.Fatalf("request %+v:\n new order %v\n old order %v", *req, got, want)
 		}
