@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"syscall"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
@@ -21,10 +22,29 @@ import (
 var version = "dev"
 
 func main() {
+	if n := maxProcs(os.Getenv); n > 0 {
+		runtime.GOMAXPROCS(n)
+	}
 	reexecWithoutSDKDebug()
 	h := newHandler(os.Getenv)
 	function.LogRecord(context.Background(), h.Logger, slog.LevelInfo, "ecs-disk-rollback starting", slog.String("version", version))
 	fc.Start(h.Invoke)
+}
+
+// maxProcs is the GOMAXPROCS the function runs with: 1, unless the
+// GOMAXPROCS variable says otherwise (0: leave Go's choice). The function
+// waits on the network for nearly all of an invocation. With Go's default
+// of at least two Ps (even under FC's 0.05–1 vCPU limits), each goroutine
+// woken by the network also wakes an idle thread that spins looking for
+// work: on the benchmark machine that was a third of a warm invocation's
+// wall time and of its CPU (bench/CHANGES.md), CPU that a fractional vCPU
+// pays for in throttling. The batches and describe calls that run at once
+// still overlap their waits on one P.
+func maxProcs(getenv func(string) string) int {
+	if getenv("GOMAXPROCS") != "" {
+		return 0
+	}
+	return 1
 }
 
 // newHandler builds the handler from the environment. A configuration

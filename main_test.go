@@ -115,3 +115,27 @@ func TestVersionStampedAtBuild(t *testing.T) {
 		t.Errorf("logs do not contain %s:\n%s", want, got)
 	}
 }
+
+func TestMaxProcs(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		want int
+	}{
+		{"unset: one P", "", 1},
+		{"set: Go reads it", "4", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := maxProcs(func(k string) string {
+				if k == "GOMAXPROCS" {
+					return tt.env
+				}
+				return ""
+			})
+			if got != tt.want {
+				t.Errorf("maxProcs = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

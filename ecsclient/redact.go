@@ -1,39 +1,94 @@
 package ecsclient
 
 import (
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // Redacted replaces every removed value.
 const Redacted = "REDACTED"
 
 // sensitiveKeys are the request parameters and headers whose values must
-// never be logged. Longer names come first so SignatureNonce is not read as
-// Signature + "Nonce".
+// never be logged, lowercased: Redact matches them in the lowercased text
+// (AccessKeyId, SecurityToken, SignatureNonce, ...). Longer names come
+// first so SignatureNonce is not read as Signature + "Nonce".
 var sensitiveKeys = []string{
 	"x-acs-security-token", "x-acs-accesskey-id", "x-acs-signature-nonce",
-	"AccessKeySecret", "AccessKeyId", "SecurityToken", "SignatureNonce", "BearerToken",
-	"Signature", "Authorization", "Credential",
+	"accesskeysecret", "accesskeyid", "securitytoken", "signaturenonce", "bearertoken",
+	"signature", "authorization", "credential",
 }
 
-// separators between a key and its value: query, once- and twice-encoded
-// query (a string to sign), JSON, header.
-var separators = []string{"%25253D", "%253D", "%3D", "=", `":"`, `": "`, `\":\"`, ": "}
+// separators between a key and its value, lowercased: query, once- and
+// twice-encoded query (a string to sign), JSON, header.
+var separators = []string{"%25253d", "%253d", "%3d", "=", `":"`, `": "`, `\":\"`, ": "}
 
 // terminators end a value: a query separator (plain, encoded, twice
 // encoded), a quote, whitespace.
 var terminators = []string{"%252526", "%2526", "%26", "&", `\"`, `"`, "'", " ", "\t", "\n", "\r", "<", ">", ",", ";", ")"}
 
-// urlRE matches an http(s) URL up to whitespace or a quote. It is compiled
-// on first use, by a text that contains "://" (nothing else can match):
-// compiled at package init it cost every cold start, although the usual
-// texts (ECS's error messages, a dry run's DryRunOperation among them) have
-// no URL (bench/CHANGES.md).
-var urlRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
-})
+// cutURLs replaces every http(s) URL in s by its host: what the regexp
+// `(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*` replaced by "$1" does
+// (TestCutURLsIsTheRegexp, FuzzCutURLs), by hand. The regexp, even compiled
+// only for a text with "://", cost each cold start ~0.2 ms: ECS's error
+// answers, the dry run's DryRunOperation among them, carry a Recommend URL
+// (bench/CHANGES.md).
+func cutURLs(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); i++ {
+		hostStart := urlSchemeEnd(s, i)
+		if hostStart < 0 {
+			continue
+		}
+		hostEnd := hostStart
+		for hostEnd < len(s) && !strings.ContainsRune(`/?#"'<> `+"\t\n\f\r", rune(s[hostEnd])) {
+			hostEnd++
+		}
+		if hostEnd == hostStart {
+			continue
+		}
+		end := hostEnd
+		for end < len(s) && !strings.ContainsRune(`"'<> `+"\t\n\f\r", rune(s[end])) {
+			end++
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(s[hostStart:hostEnd])
+		done = end
+		i = end - 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// urlSchemeEnd is the index after "http://" or "https://" (any case; the
+// s may also be U+017F, which case-folds to it) at s[i:], when s[i] starts
+// a word (\b: the byte before is no ASCII letter, digit or _); else -1.
+func urlSchemeEnd(s string, i int) int {
+	if i > 0 {
+		if c := s[i-1]; c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			return -1
+		}
+	}
+	j := i
+	for _, want := range []byte("http") {
+		if j >= len(s) || s[j]|0x20 != want {
+			return -1
+		}
+		j++
+	}
+	switch {
+	case strings.HasPrefix(s[j:], "s"), strings.HasPrefix(s[j:], "S"):
+		j++
+	case strings.HasPrefix(s[j:], "\u017f"):
+		j += len("\u017f")
+	}
+	if !strings.HasPrefix(s[j:], "://") {
+		return -1
+	}
+	return j + len("://")
+}
 
 // Redact removes credentials and signed URLs from s: every http(s) URL is
 // cut down to its host (the query of a signed URL carries AccessKeyId,
@@ -43,7 +98,7 @@ var urlRE = sync.OnceValue(func() *regexp.Regexp {
 // or "key: value". Use it on any text that may come from the SDK.
 func Redact(s string) string {
 	if strings.Contains(s, "://") {
-		s = urlRE().ReplaceAllString(s, "$1")
+		s = cutURLs(s)
 	}
 	lower := asciiLower(s) // same length as s, so indices carry over
 	var b strings.Builder
@@ -56,7 +111,7 @@ func Redact(s string) string {
 		end := at + len(key)
 		sep := ""
 		for _, sp := range separators {
-			if strings.HasPrefix(lower[end:], asciiLower(sp)) {
+			if strings.HasPrefix(lower[end:], sp) {
 				sep = sp
 				break
 			}
@@ -85,11 +140,10 @@ func Redact(s string) string {
 func nextKey(lower string, pos int) (string, int) {
 	best, bestAt := "", -1
 	for _, k := range sensitiveKeys {
-		lk := asciiLower(k)
-		if j := strings.Index(lower[pos:], lk); j >= 0 {
+		if j := strings.Index(lower[pos:], k); j >= 0 {
 			j += pos
-			if bestAt < 0 || j < bestAt || j == bestAt && len(lk) > len(best) {
-				best, bestAt = lk, j
+			if bestAt < 0 || j < bestAt || j == bestAt && len(k) > len(best) {
+				best, bestAt = k, j
 			}
 		}
 	}

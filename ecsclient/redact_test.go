@@ -113,3 +113,45 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// urlOracle is the regexp cutURLs replaced: the tests hold it to it.
+var urlOracle = regexp.MustCompile(`(?i)\bhttps?://([^/?#\s"'<>]+)[^\s"'<>]*`)
+
+// TestCutURLsIsTheRegexp: the hand-written URL cutter does what the
+// regexp it replaced did.
+func TestCutURLsIsTheRegexp(t *testing.T) {
+	for _, s := range []string{
+		"", "no url", "://x", "http://", "http:///x", "http://h", "https://h/p?q=1#f rest", "HTTPS://H.example/x",
+		"xhttp://h/", "_http://h", "1http://h", "éhttp://h/x", "\xffhttp://h", "(http://h/a)", `"http://h/?a=b&c=d"`,
+		"httpſ://h/x", "httpS://h", "hTtP://a'b", "http://a<b>c", "http://a\tb", "http://a\fb", "http://a\vb",
+		"http://h#x", "http://?x", "http://h/x http://g/y", "http://a/http://b/c", "https://api.aliyun.com/troubleshoot?q=DryRunOperation&product=Ecs&requestId=X",
+		"Post \"https://ecs.cn-hangzhou.aliyuncs.com/?AccessKeyId=LTAIkey&Signature=s\": dial tcp: refused", "http://héllo/wörld", "ftp://h/x https://",
+		"https://h1 https://h2", "ahttp://x http://y", "http:/x", "http//x", "httpss://x", "http://ſ",
+	} {
+		if got, want := cutURLs(s), urlOracle.ReplaceAllString(s, "$1"); got != want {
+			t.Errorf("cutURLs(%q) = %q, the regexp says %q", s, got, want)
+		}
+	}
+}
+
+func FuzzCutURLs(f *testing.F) {
+	f.Add("see https://api.aliyun.com/troubleshoot?q=X&requestId=Y")
+	f.Add(`Post "http://h/?a=b": x httpſ://k`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := cutURLs(s), urlOracle.ReplaceAllString(s, "$1"); got != want {
+			t.Errorf("cutURLs(%q) = %q, the regexp says %q", s, got, want)
+		}
+	})
+}
+
+// TestRedactListsAreLowercase: Redact matches the keys and separators in
+// the lowercased text, so an entry with a capital would never match.
+func TestRedactListsAreLowercase(t *testing.T) {
+	for _, list := range [][]string{sensitiveKeys, separators, terminators} {
+		for _, s := range list {
+			if got := asciiLower(s); got != s {
+				t.Errorf("%q is not lowercase (%q)", s, got)
+			}
+		}
+	}
+}

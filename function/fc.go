@@ -24,6 +24,11 @@ func (h *Handler) Invoke(ctx context.Context, event []byte) (json.RawMessage, er
 	if err != nil {
 		return nil, ToFCError(err)
 	}
+	if res, ok := out.(*Result); ok && res != nil {
+		// What json.Marshal answers (Result.MarshalJSON), without its
+		// reflection and its re-scan of the marshaler's output (~7 µs).
+		return res.appendJSON(make([]byte, 0, res.sizeHint())), nil
+	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		return nil, ToFCError(&Error{Code: ErrInternal, Message: "encoding the result: " + err.Error()})
@@ -45,9 +50,7 @@ func ToFCError(err error) error {
 		// (summary, per-disk outcomes, plan, steps): FC's error has no other
 		// field, and callers must see which disks were reset and which
 		// instance is down (e.g. a PartialFailure caught by a CloudFlow Catch).
-		if b, err := json.Marshal(fe.Result); err == nil {
-			msg += "; result: " + string(b)
-		}
+		msg += "; result: " + string(fe.Result.appendJSON(make([]byte, 0, fe.Result.sizeHint())))
 	}
 	return messages.InvokeResponse_Error{Type: fe.Code, Message: msg}
 }

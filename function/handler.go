@@ -68,7 +68,7 @@ func (h *Handler) Run(ctx context.Context, inv Invocation, req *Request) (res *R
 		return nil, err
 	}
 	start := h.now()
-	res, err = h.Rollback(ctx, ecs, inv, req)
+	res, err = h.rollbackValid(ctx, ecs, inv, req)
 	h.log(ctx, inv, req, res, err, start)
 	return res, err
 }

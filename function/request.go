@@ -24,6 +24,11 @@ const (
 // names are the ECS API's (RegionId, DryRun, Disk[].DiskId/SnapshotId);
 // lowerCamel spellings are accepted too. All fields after Disk are optional
 // and default to the plain ResetDisks behaviour.
+//
+// An excluded_* rule passes for an empty field, so omitempty goes first:
+// the validator then skips its cross-field lookups for the fields a request
+// leaves out (TestValidateTagOrderIsTheOldOne holds the rules to the order
+// before).
 type Request struct {
 	RegionID string     `json:"RegionId" validate:"required,regionid"`
 	DryRun   bool       `json:"DryRun"`
@@ -31,13 +36,13 @@ type Request struct {
 
 	// SnapshotGroupID rolls back to an instance snapshot (ssg-…) instead of
 	// explicit pairs; DiskIds optionally limits it to some of its disks.
-	SnapshotGroupID string   `json:"SnapshotGroupId,omitempty" validate:"excluded_with=Disk,omitempty,snapshotgroupid"`
-	DiskIDs         []string `json:"DiskIds,omitempty" validate:"excluded_with=Disk,omitempty,max=100,dive,diskid"`
+	SnapshotGroupID string   `json:"SnapshotGroupId,omitempty" validate:"omitempty,excluded_with=Disk,snapshotgroupid"`
+	DiskIDs         []string `json:"DiskIds,omitempty" validate:"omitempty,excluded_with=Disk,max=100,dive,diskid"`
 	// InstanceID with Latest rolls the instance back to its newest
 	// accomplished instance snapshot; with SnapshotGroupId it asserts the
 	// instance snapshot is that instance's.
-	InstanceID string `json:"InstanceId,omitempty" validate:"excluded_with=Disk,excluded_without_all=Latest SnapshotGroupID,omitempty,instanceid"`
-	Latest     bool   `json:"Latest,omitempty" validate:"excluded_without=InstanceID,excluded_with=SnapshotGroupID"`
+	InstanceID string `json:"InstanceId,omitempty" validate:"omitempty,excluded_with=Disk,excluded_without_all=Latest SnapshotGroupID,instanceid"`
+	Latest     bool   `json:"Latest,omitempty" validate:"omitempty,excluded_without=InstanceID,excluded_with=SnapshotGroupID"`
 
 	// StopInstance stops each affected Running instance first (KeepCharging);
 	// StartInstance starts it again once its disks are back.
@@ -95,6 +100,16 @@ func DecodeRequest(data []byte) (*Request, error) {
 	if len(data) > MaxEventBytes {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "max", Message: fmt.Sprintf("event is %d bytes; at most %d are accepted", len(data), MaxEventBytes)}})
 	}
+	if req, ok := decodeRequestFast(data); ok {
+		return req, nil
+	}
+	return decodeRequestReflect(data)
+}
+
+// decodeRequestReflect is DecodeRequest by encoding/json: it decides every
+// request decodeRequestFast does not plainly accept, and reports what is
+// wrong with each field's JSON path.
+func decodeRequestReflect(data []byte) (*Request, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil || top == nil {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "json", Message: "the request must be a JSON object: " + jsonProblem(err)}})

@@ -63,60 +63,63 @@ func pairsJSON(n int) string {
 	return "[" + b.String() + "]"
 }
 
-func TestDecodeAndValidate(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want []string // Field/Rule of each violation; nil = valid
-	}{
-		{"plain", `{"RegionId":"cn-hangzhou","DryRun":false,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, nil},
-		{"two pairs dry run", `{"RegionId":"cn-hangzhou","DryRun":true,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"},{"DiskId":"` + okDisk2 + `","SnapshotId":"` + okSnap2 + `"}]}`, nil},
-		{"lowerCamel keys", `{"regionId":"cn-hangzhou","dryRun":true,"disk":[{"diskId":"` + okDisk + `","snapshotId":"` + okSnap + `"}]}`, nil},
-		{"ten pairs", `{"RegionId":"cn-hangzhou","Disk":` + pairsJSON(10) + `}`, nil},
-		{"hundred pairs are batched", `{"RegionId":"cn-hangzhou","Disk":` + pairsJSON(100) + `}`, nil},
-		{"snapshot group", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000"}`, nil},
-		{"latest of instance", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000","Latest":true,"StopInstance":true,"StartInstance":true,"Wait":true}`, nil},
-		{"region in another partition", `{"RegionId":"cn-shanghai-finance-1","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, nil},
+// decodeCases are requests and what DecodeRequest and Validate make of
+// them; requestfast_test.go also runs them through both decoders.
+var decodeCases = []struct {
+	name string
+	in   string
+	want []string // Field/Rule of each violation; nil = valid
+}{
+	{"plain", `{"RegionId":"cn-hangzhou","DryRun":false,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, nil},
+	{"two pairs dry run", `{"RegionId":"cn-hangzhou","DryRun":true,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"},{"DiskId":"` + okDisk2 + `","SnapshotId":"` + okSnap2 + `"}]}`, nil},
+	{"lowerCamel keys", `{"regionId":"cn-hangzhou","dryRun":true,"disk":[{"diskId":"` + okDisk + `","snapshotId":"` + okSnap + `"}]}`, nil},
+	{"ten pairs", `{"RegionId":"cn-hangzhou","Disk":` + pairsJSON(10) + `}`, nil},
+	{"hundred pairs are batched", `{"RegionId":"cn-hangzhou","Disk":` + pairsJSON(100) + `}`, nil},
+	{"snapshot group", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000"}`, nil},
+	{"latest of instance", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000","Latest":true,"StopInstance":true,"StartInstance":true,"Wait":true}`, nil},
+	{"region in another partition", `{"RegionId":"cn-shanghai-finance-1","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, nil},
 
-		{"missing region", `{"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"RegionId/required"}},
-		{"malformed region", `{"RegionId":"CN_HANGZHOU!","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"RegionId/regionid"}},
-		{"no disks", `{"RegionId":"cn-hangzhou"}`, []string{"Disk/required_without_all"}},
-		{"empty disk list", `{"RegionId":"cn-hangzhou","Disk":[]}`, []string{"Disk/min"}},
-		{"too many pairs", `{"RegionId":"cn-hangzhou","Disk":` + pairsJSON(101) + `}`, []string{"Disk/max"}},
-		{"missing snapshot", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `"}]}`, []string{"Disk[0].SnapshotId/required"}},
-		{"missing disk id", `{"RegionId":"cn-hangzhou","Disk":[{"SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/required"}},
-		{"bad ids", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"},{"DiskId":"disk-1","SnapshotId":"s-AB"}]}`, []string{"Disk[1].DiskId/diskid", "Disk[1].SnapshotId/snapshotid"}},
-		{"masked seed ids", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-j6cf7l0ewidb78lq****","SnapshotId":"s-j6cdofbycydvg7ey****"}]}`, []string{"Disk[0].DiskId/diskid", "Disk[0].SnapshotId/snapshotid"}},
-		{"disk twice", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"},{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap2 + `"}]}`, []string{"Disk/uniquedisks"}},
-		{"unknown top-level field", `{"RegionId":"cn-hangzhou","Force":true,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"Force/unknown"}},
-		{"unknown pair field", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `","Size":40}]}`, []string{"Disk[0].Size/unknown"}},
-		{"same field twice", `{"RegionId":"cn-hangzhou","regionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"RegionId/duplicate"}},
-		{"same key twice", `{"RegionId":"cn-hangzhou","DryRun":true,"DryRun":false,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DryRun/duplicate"}},
-		{"same key twice in a pair", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","DiskId":"` + okDisk2 + `","SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/duplicate"}},
-		{"null field", `{"RegionId":"cn-hangzhou","DryRun":null,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DryRun/null"}},
-		{"null FailOnPartial", `{"RegionId":"cn-hangzhou","FailOnPartial":null,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"FailOnPartial/null"}},
-		{"null in a pair", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":null,"SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/null"}},
-		{"wrong type in a pair", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":5,"SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/type"}},
-		{"wrong types", `{"RegionId":5,"DryRun":"yes","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DryRun/type", "RegionId/type"}},
-		{"disk not an array", `{"RegionId":"cn-hangzhou","Disk":{"DiskId":"` + okDisk + `"}}`, []string{"Disk/type"}},
-		{"pair not an object", `{"RegionId":"cn-hangzhou","Disk":["` + okDisk + `"]}`, []string{"Disk[0]/type"}},
-		{"not json", `RegionId=cn-hangzhou`, []string{"(event)/json"}},
-		{"json array", `[1,2]`, []string{"(event)/json"}},
-		{"null", `null`, []string{"(event)/json"}},
-		{"trailing data", `{"RegionId":"cn-hangzhou"} {}`, []string{"(event)/json"}},
-		{"group and pairs", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"SnapshotGroupId/excluded_with"}},
-		{"instance without Latest", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000"}`, []string{"InstanceId/excluded_without_all"}},
-		{"Latest without instance", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_without"}},
-		{"Latest with a group", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","InstanceId":"i-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_with"}},
-		{"DiskIds with pairs", `{"RegionId":"cn-hangzhou","DiskIds":["` + okDisk + `"],"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DiskIds/excluded_with"}},
-		{"bad reset mode", `{"RegionId":"cn-hangzhou","ResetMode":"sometimes","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"ResetMode/oneof"}},
-		{"bad idempotency key", `{"RegionId":"cn-hangzhou","IdempotencyKey":"<script>","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"IdempotencyKey/idempotencykey"}},
-		{"too long idempotency key", `{"RegionId":"cn-hangzhou","IdempotencyKey":"` + strings.Repeat("k", 129) + `","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"IdempotencyKey/max"}},
-		{"event too large", `{"RegionId":"` + strings.Repeat("x", MaxEventBytes) + `"}`, []string{"(event)/max"}},
-		{"deeply nested", `{"RegionId":"cn-hangzhou","Disk":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, []string{"Disk[0]/type"}},
-		{"nested past the decoder's depth", `{"RegionId":"cn-hangzhou","Disk":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, []string{"(event)/json"}},
-	}
-	for _, tt := range tests {
+	{"missing region", `{"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"RegionId/required"}},
+	{"malformed region", `{"RegionId":"CN_HANGZHOU!","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"RegionId/regionid"}},
+	{"no disks", `{"RegionId":"cn-hangzhou"}`, []string{"Disk/required_without_all"}},
+	{"empty disk list", `{"RegionId":"cn-hangzhou","Disk":[]}`, []string{"Disk/min"}},
+	{"too many pairs", `{"RegionId":"cn-hangzhou","Disk":` + pairsJSON(101) + `}`, []string{"Disk/max"}},
+	{"missing snapshot", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `"}]}`, []string{"Disk[0].SnapshotId/required"}},
+	{"missing disk id", `{"RegionId":"cn-hangzhou","Disk":[{"SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/required"}},
+	{"bad ids", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"},{"DiskId":"disk-1","SnapshotId":"s-AB"}]}`, []string{"Disk[1].DiskId/diskid", "Disk[1].SnapshotId/snapshotid"}},
+	{"masked seed ids", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"d-j6cf7l0ewidb78lq****","SnapshotId":"s-j6cdofbycydvg7ey****"}]}`, []string{"Disk[0].DiskId/diskid", "Disk[0].SnapshotId/snapshotid"}},
+	{"disk twice", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"},{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap2 + `"}]}`, []string{"Disk/uniquedisks"}},
+	{"unknown top-level field", `{"RegionId":"cn-hangzhou","Force":true,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"Force/unknown"}},
+	{"unknown pair field", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `","Size":40}]}`, []string{"Disk[0].Size/unknown"}},
+	{"same field twice", `{"RegionId":"cn-hangzhou","regionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"RegionId/duplicate"}},
+	{"same key twice", `{"RegionId":"cn-hangzhou","DryRun":true,"DryRun":false,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DryRun/duplicate"}},
+	{"same key twice in a pair", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":"` + okDisk + `","DiskId":"` + okDisk2 + `","SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/duplicate"}},
+	{"null field", `{"RegionId":"cn-hangzhou","DryRun":null,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DryRun/null"}},
+	{"null FailOnPartial", `{"RegionId":"cn-hangzhou","FailOnPartial":null,"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"FailOnPartial/null"}},
+	{"null in a pair", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":null,"SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/null"}},
+	{"wrong type in a pair", `{"RegionId":"cn-hangzhou","Disk":[{"DiskId":5,"SnapshotId":"` + okSnap + `"}]}`, []string{"Disk[0].DiskId/type"}},
+	{"wrong types", `{"RegionId":5,"DryRun":"yes","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DryRun/type", "RegionId/type"}},
+	{"disk not an array", `{"RegionId":"cn-hangzhou","Disk":{"DiskId":"` + okDisk + `"}}`, []string{"Disk/type"}},
+	{"pair not an object", `{"RegionId":"cn-hangzhou","Disk":["` + okDisk + `"]}`, []string{"Disk[0]/type"}},
+	{"not json", `RegionId=cn-hangzhou`, []string{"(event)/json"}},
+	{"json array", `[1,2]`, []string{"(event)/json"}},
+	{"null", `null`, []string{"(event)/json"}},
+	{"trailing data", `{"RegionId":"cn-hangzhou"} {}`, []string{"(event)/json"}},
+	{"group and pairs", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"SnapshotGroupId/excluded_with"}},
+	{"instance without Latest", `{"RegionId":"cn-hangzhou","InstanceId":"i-bp1stopped0000000000"}`, []string{"InstanceId/excluded_without_all"}},
+	{"Latest without instance", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_without"}},
+	{"Latest with a group", `{"RegionId":"cn-hangzhou","SnapshotGroupId":"ssg-bp1stopped0000000000","InstanceId":"i-bp1stopped0000000000","Latest":true}`, []string{"Latest/excluded_with"}},
+	{"DiskIds with pairs", `{"RegionId":"cn-hangzhou","DiskIds":["` + okDisk + `"],"Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"DiskIds/excluded_with"}},
+	{"bad reset mode", `{"RegionId":"cn-hangzhou","ResetMode":"sometimes","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"ResetMode/oneof"}},
+	{"bad idempotency key", `{"RegionId":"cn-hangzhou","IdempotencyKey":"<script>","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"IdempotencyKey/idempotencykey"}},
+	{"too long idempotency key", `{"RegionId":"cn-hangzhou","IdempotencyKey":"` + strings.Repeat("k", 129) + `","Disk":[{"DiskId":"` + okDisk + `","SnapshotId":"` + okSnap + `"}]}`, []string{"IdempotencyKey/max"}},
+	{"event too large", `{"RegionId":"` + strings.Repeat("x", MaxEventBytes) + `"}`, []string{"(event)/max"}},
+	{"deeply nested", `{"RegionId":"cn-hangzhou","Disk":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, []string{"Disk[0]/type"}},
+	{"nested past the decoder's depth", `{"RegionId":"cn-hangzhou","Disk":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, []string{"(event)/json"}},
+}
+
+func TestDecodeAndValidate(t *testing.T) {
+	for _, tt := range decodeCases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := decodeAndValidate(tt.in)
 			got := violations(t, err)

@@ -204,7 +204,9 @@ func batchFixture() (*ecsemu.Fixture, [][2]string) {
 type batchResult struct {
 	Ten, Thirty           sample // real resets
 	DryTen, DryThirty     sample // dry runs: the ResetDisks batches alone
-	CallsTen, CallsThirty int    // ResetDisks calls per invocation
+	CallsTen, CallsThirty int    // ResetDisks calls per real reset (its preflight's dry runs included)
+	// DryCallsTen, DryCallsThirty are the ResetDisks calls per dry run.
+	DryCallsTen, DryCallsThirty int
 }
 
 // measureBatching alternates a 10-disk and a 30-disk request on one warm
@@ -250,8 +252,7 @@ func measureBatching(fnSpec hostSpec, reps, dryReps int) (*batchResult, error) {
 		n10, n30 := &br.CallsTen, &br.CallsThirty
 		if mode.dry {
 			want, ten, thirty = "DryRunPassed", &br.DryTen, &br.DryThirty
-			var a, b int
-			n10, n30 = &a, &b
+			n10, n30 = &br.DryCallsTen, &br.DryCallsThirty
 		}
 		vs := []variant{
 			{requestEvent("cn-hangzhou", mode.dry, false, pairs[:10]), ten, want, n10},

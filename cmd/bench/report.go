@@ -224,8 +224,8 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 		p("| request | ResetDisks calls | median | p25–p75 | min |\n| --- | --- | --- | --- | --- |\n")
 		p("| 10 disks, real reset | %d | %s | %s | %s |\n", bt.CallsTen, ms(bt.Ten.median()), bt.Ten.spread(), ms(bt.Ten.min()))
 		p("| 30 disks, real reset | %d | %s | %s | %s |\n", bt.CallsThirty, ms(bt.Thirty.median()), bt.Thirty.spread(), ms(bt.Thirty.min()))
-		p("| 10 disks, dry run | %d | %s | %s | %s |\n", bt.CallsTen, ms(bt.DryTen.median()), bt.DryTen.spread(), ms(bt.DryTen.min()))
-		p("| 30 disks, dry run | %d | %s | %s | %s |\n", bt.CallsThirty, ms(bt.DryThirty.median()), bt.DryThirty.spread(), ms(bt.DryThirty.min()))
+		p("| 10 disks, dry run | %d | %s | %s | %s |\n", bt.DryCallsTen, ms(bt.DryTen.median()), bt.DryTen.spread(), ms(bt.DryTen.min()))
+		p("| 30 disks, dry run | %d | %s | %s | %s |\n", bt.DryCallsThirty, ms(bt.DryThirty.median()), bt.DryThirty.spread(), ms(bt.DryThirty.min()))
 		p("\nRatio of medians, 30 ÷ 10 disks: real reset %s, dry run %s (target ≤ 1.3×).\n\n", fmtRatio(ratio(bt.Thirty.median(), bt.Ten.median())), fmtRatio(ratio(bt.DryThirty.median(), bt.DryTen.median())))
 	} else {
 		p("Not measured: %s\n\n", mdEsc(rep.Errors["batching"]))
