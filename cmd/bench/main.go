@@ -246,7 +246,7 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 		return nil, err
 	}
 	defer es.Close()
-	env := []string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}
+	env := append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...)
 	contenders := []contender{
 		{Name: cFloorRuntime, Hosted: true, Spec: hostSpec{Name: cFloorRuntime, Binary: frBin, Env: env},
 			Check: func(p []byte) error {

@@ -90,8 +90,15 @@ type floorSDK struct {
 }
 
 func (f floorSDK) env() []string {
-	return append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID="+ecsemu.DefaultAccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+ecsemu.DefaultAccessKeySecret)
+	return append(append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID="+ecsemu.DefaultAccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+ecsemu.DefaultAccessKeySecret), sameRuntime...)
 }
+
+// sameRuntime is the Go runtime setting every Go contender of the cold and
+// warm figures runs with: the function's own default of one P (main.go's
+// maxProcs), given to the floors too, so that a ratio compares code, not
+// runtime settings (Go's default of two Ps costs the floors the same
+// spinning it cost the function; bench/CHANGES.md).
+var sameRuntime = []string{"GOMAXPROCS=1"}
 
 func (f floorSDK) args(extra ...string) []string {
 	return append([]string{"-endpoint", f.Endpoint, "-region", "cn-hangzhou", "-disks", pairsArg(dryRunPairs)}, extra...)

@@ -129,6 +129,7 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), rep.Elapsed.Round(time.Second), orDash(m.CPUModel), fmt.Sprint(m.NumCPU), orDash(m.Nproc), fmt.Sprintf("%d MB RAM", m.MemTotalMB), m.GoVersion, orDash(m.NodeVer), m.Kernel)
 	p("Everything ran over loopback against the in-process ECS emulator (`emulator/ecsemu`, default fleet), ")
 	p("each function process under the FC runtime emulator, in one run, alternating the contenders. ")
+	p("Every Go contender runs with `GOMAXPROCS=1`, the function's own default (`main.go`), the floors included, so the ratios compare code under one runtime setting. ")
 	p("The machine is shared and noisy: read the ratios, not the absolute times.\n\n")
 
 	p("## Targets\n\n| figure | measured | target | verdict |\n| --- | --- | --- | --- |\n")
