@@ -50,7 +50,7 @@ func runSuite(m *testing.M) int {
 	builds := []struct {
 		path  *string
 		flags []string
-	}{{&functionBinary, nil}, {&raceBinary, []string{"-race"}}}
+	}{{&functionBinary, []string{"-ldflags=-s -w"}}, {&raceBinary, []string{"-race", "-ldflags=-s -w"}}} // stripped, as make build does: a quicker link
 	cleanups := make([]func(), len(builds))
 	errs := make([]error, len(builds))
 	var wg sync.WaitGroup

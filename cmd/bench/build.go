@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,18 +24,40 @@ func goTool() string {
 	return "go"
 }
 
-// buildStatic builds pkg the way `make build` builds the function: static
-// linux/amd64, CGO off, -trimpath, symbols and DWARF stripped.
-func buildStatic(root, pkg, out string) error {
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, stderr.String())
+// buildStatic builds each package (pkg → output path) the way `make build`
+// builds the function: static linux/amd64, CGO off, -trimpath, symbols and
+// DWARF stripped.
+func buildStatic(root string, outs map[string]string) error {
+	return buildEach(root, outs, func(pkg, out string) *exec.Cmd {
+		return exec.Command(goTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	})
+}
+
+// buildEach runs one go build per package (pkg → output path) at once, for
+// linux/amd64 without cgo: the builds are independent and mostly linking,
+// so the harness waits for the slowest, not the sum.
+func buildEach(root string, outs map[string]string, command func(pkg, out string) *exec.Cmd) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(outs))
+	for pkg, out := range outs {
+		wg.Go(func() {
+			cmd := command(pkg, out)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+			var stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stderr, &stderr
+			if err := cmd.Run(); err != nil {
+				errs <- fmt.Errorf("go build %s: %v\n%s", pkg, err, stderr.String())
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
 
 // zipFunction packages bin the way `make package` does (internal/tools/zipfn);

@@ -45,13 +45,9 @@ type actionBytes struct {
 // kept, otherwise as make build) and sums their symbols.
 func measureBytes(root, fnPkg, dir string) (*byteCosts, error) {
 	fnSym, libsSym := filepath.Join(dir, "fn.sym"), filepath.Join(dir, "floor-libs.sym")
-	for _, b := range []struct{ pkg, out string }{{fnPkg, fnSym}, {"./bench/floor-libs", libsSym}} {
-		cmd := exec.Command(goTool(), "build", "-trimpath", "-o", b.out, b.pkg)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-		}
+	unstripped := func(pkg, out string) *exec.Cmd { return exec.Command(goTool(), "build", "-trimpath", "-o", out, pkg) }
+	if err := buildEach(root, map[string]string{fnPkg: fnSym, "./bench/floor-libs": libsSym}, unstripped); err != nil {
+		return nil, err
 	}
 	fnSyms, err := nmSymbols(fnSym)
 	if err != nil {
