@@ -27,11 +27,13 @@ run: build ## run the function on the local emulators: a dry run, then a real re
 	@$(GO) run ./cmd/run-local -binary $(BIN) $(foreach e,$(ENV),-env $(e)) $(if $(EVENT),$(foreach f,$(EVENT),-event $(f)),-event events/testdata/direct-dryrun.json -event events/testdata/direct-reset.json)
 
 # The e2e tests mostly wait (emulated transitions, polls, settle delays):
-# -parallel 8 runs eight at a time, not GOMAXPROCS (2 here), and ./e2e,
-# the longest package, is named first so it starts first.
+# -parallel 8 runs eight at a time, not GOMAXPROCS (2 here), and the
+# longest packages are named first so they start first (go test runs two
+# packages at a time here; the short ones fill in at the end).
+LONG_TESTS := ./e2e ./cmd/bench ./internal/ecstest ./emulator/ecsemu
 test: ## every test, with the race detector (what CI runs)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -parallel 8 -timeout 12m ./e2e ./...
+	$(GO) test -race -count=1 -parallel 8 -timeout 12m $(LONG_TESTS) ./...
 
 test-short: ## the quick tests only
 	$(GO) test -short -count=1 ./...
