@@ -235,17 +235,6 @@ func doAction(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsRespons
 	return cl.DoAction(req, resp)
 }
 
-// doActionShallow runs the SDK call on a fresh goroutine. The SDK makes
-// each request's SignatureNonce from the calling goroutine's id, which it
-// reads by formatting that goroutine's stack (runtime.Stack): from the depth
-// of an FC handler that costs about 18 µs a call; from a new goroutine it is
-// a few hundred nanoseconds, more than the goroutine itself costs.
-func doActionShallow(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsResponse) error {
-	done := make(chan error, 1)
-	go func() { done <- doAction(cl, req, resp) }()
-	return <-done
-}
-
 func (c *Client) redact(s string) string {
 	return redactValues(s, c.creds.AccessKeyID, c.creds.AccessKeySecret, c.creds.SecurityToken)
 }
