@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -36,6 +37,10 @@ type Connector struct {
 	transport http.RoundTripper // shared; an *http.Transport unless a test swaps it
 	quota     *retry.Quota
 	now       func() time.Time
+	// checked validates cfg and parses its Endpoint override (nil if none)
+	// once, on first use: both are fixed for the Connector's life, and were
+	// redone on every invocation and call (bench/CHANGES.md, round 4).
+	checked func() (*endpoint, error)
 	// onRawError, set by tests only, sees every SDK error before mapping.
 	onRawError func(error)
 }
@@ -54,7 +59,16 @@ func New(cfg Config) *Connector {
 	if q == nil {
 		q = retry.NewQuota(0)
 	}
-	return &Connector{cfg: cfg, transport: newSharedTransport(ct), quota: q, now: time.Now}
+	return &Connector{cfg: cfg, transport: newSharedTransport(ct), quota: q, now: time.Now, checked: sync.OnceValues(cfg.checkOverride)}
+}
+
+// endpoint picks the endpoint for region: the override, parsed once, or
+// the region's own (Config.resolveEndpoint).
+func (c *Connector) endpoint(region string) (endpoint, error) {
+	if o, err := c.checked(); err == nil && o != nil {
+		return *o, nil
+	}
+	return c.cfg.resolveEndpoint(region)
 }
 
 // Config returns the connector's configuration.
@@ -71,7 +85,7 @@ func (c *Connector) CloseIdleConnections() {
 // apply to every call, together with each call's own ctx) and to creds. No
 // network traffic happens here.
 func (c *Connector) Connect(ctx context.Context, creds function.Credentials) (function.ECS, error) {
-	if err := c.cfg.Validate(); err != nil {
+	if _, err := c.checked(); err != nil {
 		return nil, err
 	}
 	if creds.Empty() {
@@ -132,7 +146,7 @@ func call[Req requests.AcsRequest, Resp responses.AcsResponse](ctx context.Conte
 	ctx, cancel := mergeContext(ctx, c.ctx)
 	defer cancel()
 
-	ep, err := c.conn.cfg.resolveEndpoint(region)
+	ep, err := c.conn.endpoint(region)
 	if err != nil {
 		var br errBadRegion
 		if errors.As(err, &br) {
