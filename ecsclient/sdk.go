@@ -249,6 +249,18 @@ func doAction(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsRespons
 	return cl.DoAction(req, resp)
 }
 
+// doActionShallow runs the SDK call on a shallow goroutine, kept between
+// calls. Shallow: the SDK makes each request's SignatureNonce from the
+// calling goroutine's id, which it reads by formatting that goroutine's
+// whole stack (runtime.Stack); from the depth of an FC handler that costs
+// about 18 µs a call, from a shallow goroutine a few hundred nanoseconds.
+// Kept: an SDK call needs a 16 KB stack and a new goroutine starts smaller,
+// so a fresh goroutine per call copied its stack as it grew, on every call
+// (bench/CHANGES.md, round 4).
+func doActionShallow(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsResponse) error {
+	return runShallow(func() error { return doAction(cl, req, resp) })
+}
+
 func (c *Client) redact(s string) string {
 	return redactValues(s, c.creds.AccessKeyID, c.creds.AccessKeySecret, c.creds.SecurityToken)
 }
