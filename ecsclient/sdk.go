@@ -254,8 +254,8 @@ func doAction(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsRespons
 // calling goroutine's id, which it reads by formatting that goroutine's
 // whole stack (runtime.Stack); from the depth of an FC handler that costs
 // about 18 µs a call, from a shallow goroutine a few hundred nanoseconds.
-// Kept: an SDK call needs a 16 KB stack and a new goroutine starts smaller,
-// so a fresh goroutine per call copied its stack as it grew, on every call
+// Kept: an SDK call needs more stack than a new goroutine starts with, so
+// a fresh goroutine per call copied its stack to grow it, on every call
 // (bench/CHANGES.md, round 4).
 func doActionShallow(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsResponse) error {
 	return runShallow(func() error { return doAction(cl, req, resp) })
