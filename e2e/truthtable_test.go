@@ -97,6 +97,14 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// firedCount is how often the fault fired. A held (deadline) call's
+// handler gives the test no happens-before edge, so it is read under mu.
+func (p *faultProxy) firedCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fired
+}
+
 func writeECSError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.WriteHeader(status)
@@ -162,7 +170,7 @@ func runTruthCell(t *testing.T, ph truthPhase, fault string, disks []string) tru
 		t.Fatalf("invoke: %v", err)
 	}
 	typ, r := answerOf(t, e, res)
-	if proxy.fired == 0 {
+	if proxy.firedCount() == 0 {
 		t.Fatalf("harness: the %s fault never fired on %s (answer %s)", fault, ph.name, describe(typ, r))
 	}
 	inst, _ := e.ecs.Instance(region, runningInst)

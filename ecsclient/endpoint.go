@@ -63,6 +63,22 @@ func (c Config) resolveEndpoint(region string) (endpoint, error) {
 	return endpoint{Scheme: "https", Host: prefix + "." + region + ".aliyuncs.com"}, nil
 }
 
+// checkOverride validates c and returns its Endpoint override parsed, or
+// nil when there is none.
+func (c Config) checkOverride() (*endpoint, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.Endpoint == "" {
+		return nil, nil
+	}
+	ep, err := c.resolveEndpoint("")
+	if err != nil {
+		return nil, err
+	}
+	return &ep, nil
+}
+
 // EndpointURL returns the URL calls for region go to, e.g.
 // https://ecs.cn-hangzhou.aliyuncs.com, for logs and diagnostics.
 func (c Config) EndpointURL(region string) (string, error) {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -36,6 +37,10 @@ type Connector struct {
 	transport http.RoundTripper // shared; an *http.Transport unless a test swaps it
 	quota     *retry.Quota
 	now       func() time.Time
+	// checked validates cfg and parses its Endpoint override (nil if none)
+	// once, on first use: both are fixed for the Connector's life, and were
+	// redone on every invocation and call (bench/CHANGES.md, round 4).
+	checked func() (*endpoint, error)
 	// onRawError, set by tests only, sees every SDK error before mapping.
 	onRawError func(error)
 }
@@ -54,7 +59,16 @@ func New(cfg Config) *Connector {
 	if q == nil {
 		q = retry.NewQuota(0)
 	}
-	return &Connector{cfg: cfg, transport: newSharedTransport(ct), quota: q, now: time.Now}
+	return &Connector{cfg: cfg, transport: newSharedTransport(ct), quota: q, now: time.Now, checked: sync.OnceValues(cfg.checkOverride)}
+}
+
+// endpoint picks the endpoint for region: the override, parsed once, or
+// the region's own (Config.resolveEndpoint).
+func (c *Connector) endpoint(region string) (endpoint, error) {
+	if o, err := c.checked(); err == nil && o != nil {
+		return *o, nil
+	}
+	return c.cfg.resolveEndpoint(region)
 }
 
 // Config returns the connector's configuration.
@@ -71,7 +85,7 @@ func (c *Connector) CloseIdleConnections() {
 // apply to every call, together with each call's own ctx) and to creds. No
 // network traffic happens here.
 func (c *Connector) Connect(ctx context.Context, creds function.Credentials) (function.ECS, error) {
-	if err := c.cfg.Validate(); err != nil {
+	if _, err := c.checked(); err != nil {
 		return nil, err
 	}
 	if creds.Empty() {
@@ -132,7 +146,7 @@ func call[Req requests.AcsRequest, Resp responses.AcsResponse](ctx context.Conte
 	ctx, cancel := mergeContext(ctx, c.ctx)
 	defer cancel()
 
-	ep, err := c.conn.cfg.resolveEndpoint(region)
+	ep, err := c.conn.endpoint(region)
 	if err != nil {
 		var br errBadRegion
 		if errors.As(err, &br) {
@@ -235,15 +249,16 @@ func doAction(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsRespons
 	return cl.DoAction(req, resp)
 }
 
-// doActionShallow runs the SDK call on a fresh goroutine. The SDK makes
-// each request's SignatureNonce from the calling goroutine's id, which it
-// reads by formatting that goroutine's stack (runtime.Stack): from the depth
-// of an FC handler that costs about 18 µs a call; from a new goroutine it is
-// a few hundred nanoseconds, more than the goroutine itself costs.
+// doActionShallow runs the SDK call on a shallow goroutine, kept between
+// calls. Shallow: the SDK makes each request's SignatureNonce from the
+// calling goroutine's id, which it reads by formatting that goroutine's
+// whole stack (runtime.Stack); from the depth of an FC handler that costs
+// about 18 µs a call, from a shallow goroutine a few hundred nanoseconds.
+// Kept: an SDK call needs more stack than a new goroutine starts with, so
+// a fresh goroutine per call copied its stack to grow it, on every call
+// (bench/CHANGES.md, round 4).
 func doActionShallow(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsResponse) error {
-	done := make(chan error, 1)
-	go func() { done <- doAction(cl, req, resp) }()
-	return <-done
+	return runShallow(func() error { return doAction(cl, req, resp) })
 }
 
 func (c *Client) redact(s string) string {
