@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // faultCase is one fault the function must survive: what the caller sees
@@ -118,13 +119,7 @@ func TestLatencyNearTheDeadline(t *testing.T) {
 
 func TestEndpointDown(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // nothing listens there now
-	e := newEnv(t, envOptions{fnEnv: []string{"ECS_ENDPOINT=http://" + addr}, timeout: 5 * time.Second})
+	e := newEnv(t, envOptions{fnEnv: []string{"ECS_ENDPOINT=http://" + testutil.RefusedAddr}, timeout: 5 * time.Second})
 	res := e.invoke(t, sample(t, "direct-reset.json"), fcruntime.InvokeOptions{})
 	if res.Error == nil || res.Error.Type != function.ErrECSUnreachable {
 		t.Fatalf("got %+v %s, want ECSUnreachable", res.Error, res.Payload)
@@ -242,10 +237,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		run(e, ev)
 	}
 	check(e)
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
-	down := newEnv(t, envOptions{ecs: o, creds: &creds, fnEnv: []string{"ECS_ENDPOINT=http://" + addr, "DEBUG=sdk"}, timeout: 5 * time.Second})
+	down := newEnv(t, envOptions{ecs: o, creds: &creds, fnEnv: []string{"ECS_ENDPOINT=http://" + testutil.RefusedAddr, "DEBUG=sdk"}, timeout: 5 * time.Second})
 	run(down, sample(t, "direct-reset.json"))
 	check(down)
 	recordFigure("secrets", fmt.Sprintf("%d answers and %d log bytes grepped for the key id, secret and token: 0 hits", len(answers), len(e.logs.String())+len(down.logs.String())))

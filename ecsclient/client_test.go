@@ -17,6 +17,8 @@ import (
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // recordingRT answers every request itself and remembers the URLs.
@@ -242,11 +244,8 @@ func TestSentDetection(t *testing.T) {
 		return err
 	}
 	t.Run("refused: not sent, mutating call retried", func(t *testing.T) {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		addr := ln.Addr().String()
-		ln.Close()
 		var raw []error
-		c := newTestConnector("http://" + addr)
+		c := newTestConnector("http://" + testutil.RefusedAddr)
 		c.onRawError = func(err error) { raw = append(raw, err) }
 		err := resetDisks(connect(t, c))
 		var te *function.TransportError

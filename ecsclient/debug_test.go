@@ -2,13 +2,14 @@ package ecsclient
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // TestSDKDebugChild is run by TestSDKDebugTrap in a child process.
@@ -18,10 +19,7 @@ func TestSDKDebugChild(t *testing.T) {
 	}
 	// Too late: the SDK read DEBUG during package initialisation.
 	os.Unsetenv("DEBUG")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	c := newTestConnector("http://" + addr)
+	c := newTestConnector("http://" + testutil.RefusedAddr)
 	c.cfg.Retry.MaxAttempts = 1
 	_, _ = connect(t, c).ResetDisk(context.Background(), function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "d", SnapshotID: "s"})
 }

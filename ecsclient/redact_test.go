@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // secretsIn returns the sensitive parameter values in a signed URL found in s.
@@ -37,11 +39,8 @@ func secretsIn(t *testing.T, s string) []string {
 // TestRedactRealSDKErrors checks Redact on the errors the SDK really
 // returns: a *url.Error with the full signed URL (refused and deadline).
 func TestRedactRealSDKErrors(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
 	var raw []error
-	c := newTestConnector("http://" + addr)
+	c := newTestConnector("http://" + testutil.RefusedAddr)
 	c.cfg.Retry.MaxAttempts = 1
 	c.onRawError = func(err error) { raw = append(raw, err) }
 	e := connect(t, c)
@@ -69,7 +68,7 @@ func TestRedactRealSDKErrors(t *testing.T) {
 		if strings.Contains(r, "http://") || strings.Contains(r, "?") {
 			t.Errorf("URL left: %s", r)
 		}
-		if !strings.Contains(r, addr) && !strings.Contains(r, slow) {
+		if !strings.Contains(r, testutil.RefusedAddr) && !strings.Contains(r, slow) {
 			t.Errorf("host lost: %s", r)
 		}
 	}

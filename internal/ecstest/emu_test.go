@@ -3,7 +3,6 @@ package ecstest_test
 import (
 	"context"
 	"flag"
-	"net"
 	"os"
 	"sync"
 	"testing"
@@ -14,6 +13,8 @@ import (
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/function"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/ecstest"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/retry"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/testutil"
 )
 
 // transition is how long the emulator's resets, stops, starts and new
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) {
 // TestConformanceEmulator runs the contract against ecsclient and the
 // emulator in every mode of ecsemu.AllModes.
 func TestConformanceEmulator(t *testing.T) {
-	unreachable := closedEndpoint(t)
+	unreachable := "http://" + testutil.RefusedAddr
 	for _, m := range ecsemu.AllModes() {
 		t.Run(m.Name, func(t *testing.T) {
 			t.Parallel()
@@ -98,18 +99,4 @@ func connect(t ecstest.TB, endpoint string, creds function.Credentials) function
 		t.Fatalf("Connect: %v", err)
 	}
 	return e
-}
-
-// closedEndpoint is an http URL nothing listens on.
-func closedEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
 }

@@ -82,3 +82,9 @@ func StartECS(t testing.TB, opts ecsemu.Options) *ecsemu.Server {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// RefusedAddr is a loopback address that refuses connections: nothing
+// listens on port 1. The port of a listener just closed is no such
+// address: with tests running in parallel, another test's server can be
+// given that port a moment later (an "unreachable" ECS once answered).
+const RefusedAddr = "127.0.0.1:1"
