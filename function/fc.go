@@ -27,7 +27,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte) (json.RawMessage, er
 	if res, ok := out.(*Result); ok && res != nil {
 		// What json.Marshal answers (Result.MarshalJSON), without its
 		// reflection and its re-scan of the marshaler's output (~7 µs).
-		return res.appendJSON(make([]byte, 0, res.sizeHint())), nil
+		return res.encodeJSON(), nil
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -50,7 +50,7 @@ func ToFCError(err error) error {
 		// (summary, per-disk outcomes, plan, steps): FC's error has no other
 		// field, and callers must see which disks were reset and which
 		// instance is down (e.g. a PartialFailure caught by a CloudFlow Catch).
-		msg += "; result: " + string(fe.Result.appendJSON(make([]byte, 0, fe.Result.sizeHint())))
+		msg += "; result: " + string(fe.Result.encodeJSON())
 	}
 	return messages.InvokeResponse_Error{Type: fe.Code, Message: msg}
 }

@@ -13,7 +13,14 @@ import (
 // encoding over random Results that set every field, so a field added to
 // any of these types without a line here fails it.
 func (r *Result) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(make([]byte, 0, r.sizeHint())), nil
+	return r.encodeJSON(), nil
+}
+
+// encodeJSON is MarshalJSON's bytes, for the callers that need no error
+// (Invoke and ToFCError skip json.Marshal's reflection and its re-scan of
+// the marshaler's output).
+func (r *Result) encodeJSON() []byte {
+	return r.appendJSON(make([]byte, 0, r.sizeHint()))
 }
 
 // sizeHint is about the encoded size: ~320 bytes a disk (its progress,
