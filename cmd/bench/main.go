@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep the build directory")
 	fnPkg := fs.String("function-pkg", ".", "package built as the function (another one only to develop the harness)")
 	coldOnly := fs.Bool("cold-only", false, "measure only sizes, start-up work and cold start (to iterate on cold start; the report says so)")
+	coldRounds := fs.Int("cold-rounds", 0, "cold-start rounds (0: the configuration's)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -79,6 +80,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.Node = false
 	}
 	cfg.ColdOnly = *coldOnly
+	if *coldRounds > 0 {
+		cfg.ColdRounds = *coldRounds
+	}
 	if *root == "" {
 		r, err := moduleRoot()
 		if err != nil {

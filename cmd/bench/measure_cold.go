@@ -117,7 +117,11 @@ func measureCold(cs []contender, fs floorSDK, rounds int, event []byte, logf fun
 		if x, ok := round[cFloorRuntime]; ok {
 			res.FloorSum = append(res.FloorSum, x.wall+round[cFloorSDK].wall)
 		}
-		logf("cold round %d/%d: %s", r+1, rounds, fmtRound(walls, names))
+		cpus := map[string]time.Duration{}
+		for n, x := range round {
+			cpus[n] = x.cpu
+		}
+		logf("cold round %d/%d: wall %s; CPU %s", r+1, rounds, fmtRound(walls, names), fmtRound(cpus, names))
 	}
 	return res, nil
 }
