@@ -349,6 +349,38 @@ func assertClean(t *testing.T, s string) {
 	}
 }
 
+// TestClientTimeoutStillAborts: with no deadline in ctx, the SDK's
+// http.Client Timeout (ReadTimeout) still ends a call whose answer never
+// comes, now that boundTransport drops the legacy Request.Cancel and the
+// timeout reaches the connection through the request's context alone.
+func TestClientTimeoutStillAborts(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	addr, _ := rawServer(t, func(c net.Conn) {
+		readRequest(c)
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		c.Close()
+	})
+	c := New(Config{Endpoint: "http://" + addr, Retry: fastRetry(), ConnectTimeout: 2 * time.Second, ReadTimeout: 300 * time.Millisecond})
+	e, err := c.Connect(context.Background(), testCreds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = e.DescribeDisks(context.Background(), "cn-hangzhou", []string{"d-1"})
+	took := time.Since(start)
+	var te *function.TransportError
+	if !errors.As(err, &te) || !te.Timeout || !te.Sent {
+		t.Fatalf("got %#v, want a sent, timed-out TransportError", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("took %v; want the 300ms read timeout (retries included) to end it well before the server's 10s", took)
+	}
+}
+
 func TestRequestBuilding(t *testing.T) {
 	f := newFake(t, func(n int, q url.Values) (int, any) {
 		switch q.Get("Action") {
