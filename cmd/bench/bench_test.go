@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -49,7 +51,7 @@ func TestHarnessShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := string(md)
-	for _, want := range []string{"# Benchmarks", "## Targets", "cold start wall", "cold start CPU", "at 0.05 vCPU (est.)", "ECS action", "warm overhead (p50)", "handler CPU (2 disks)",
+	for _, want := range []string{"# Benchmarks", "## Targets", "cold start wall", "cold start CPU", "at 0.05 vCPU (est.)", "ECS action", "warm overhead (p50)", "; floor-call alone: ", "| " + figureWarmLikeForLike + " |", "handler CPU (2 disks)",
 		"peak RSS (VmHWM)", "binary size", "function.zip size", "wait detection", "batching 30 vs 10 disks",
 		"## Cold start", "## Warm latency", "## Memory", "## Reproduce", "](BENCHMARKS.svg)", "nproc"} {
 		if !strings.Contains(report, want) {
@@ -61,6 +63,22 @@ func TestHarnessShort(t *testing.T) {
 		if !strings.Contains(report, name) {
 			t.Errorf("the report has no row %q", name)
 		}
+	}
+	// floor-call takes part in cold start and warm latency, not memory.
+	for _, tc := range []struct {
+		section string
+		want    bool
+	}{
+		{"## Contenders", true},
+		{"## Cold start", true},
+		{"## Warm latency", true},
+		{"## Memory", false},
+	} {
+		t.Run("floor-call in "+tc.section, func(t *testing.T) {
+			if got := strings.Contains(section(report, tc.section), "| floor-call |"); got != tc.want {
+				t.Errorf("a floor-call row in %q: %v, want %v", tc.section, got, tc.want)
+			}
+		})
 	}
 	if withNode && !strings.Contains(report, "| peer-node |") {
 		t.Errorf("the Node peer was not measured:\n%s", report)
@@ -78,6 +96,120 @@ func TestHarnessShort(t *testing.T) {
 	}
 	if n := bytes.Count(svg, []byte("<circle")); n < 10 {
 		t.Errorf("the chart has %d sample dots, want the samples of the run", n)
+	}
+}
+
+// section is the part of a Markdown report from the heading to the next
+// second-level heading ("" when the heading is absent).
+func section(report, heading string) string {
+	_, rest, ok := strings.Cut(report, heading+"\n")
+	if !ok {
+		return ""
+	}
+	body, _, _ := strings.Cut(rest, "\n## ")
+	return body
+}
+
+// TestWarmTargetsFloorCall renders the warm rows from made-up medians: the
+// sum-based row keeps its definition and verdict and, when floor-call was
+// measured, says how floor-call itself fares against the sum; the
+// like-for-like row follows it.
+func TestWarmTargetsFloorCall(t *testing.T) {
+	const µs = time.Microsecond
+	flat := func(d time.Duration) sample { return sample{d, d, d} }
+	cases := []struct {
+		name string
+		warm map[string]sample
+		// want* are "" when the row or text must be absent.
+		wantSumMeasured  string
+		wantLikeMeasured string
+		wantLikeMet      bool
+		wantParagraph    string
+	}{
+		{
+			name:             "within 1.15× of floor-call, beyond the sum",
+			warm:             map[string]sample{cFunction: flat(900 * µs), cFloorRuntime: flat(250 * µs), cFloorSDK: flat(310 * µs), cFloorCall: flat(850 * µs)},
+			wantSumMeasured:  "0.900 ms vs 0.250 ms + 0.310 ms = 1.61× (p99 0.900 ms); floor-call alone: 1.52×",
+			wantLikeMeasured: "0.900 ms vs 0.850 ms = 1.06×",
+			wantLikeMet:      true,
+			wantParagraph:    "floor-call is 0.850 ms at p50, itself 1.52× of that sum; the function is 1.06× of floor-call.",
+		},
+		{
+			name:             "beyond 1.15× of floor-call",
+			warm:             map[string]sample{cFunction: flat(1100 * µs), cFloorRuntime: flat(250 * µs), cFloorSDK: flat(310 * µs), cFloorCall: flat(850 * µs)},
+			wantSumMeasured:  "1.10 ms vs 0.250 ms + 0.310 ms = 1.96× (p99 1.10 ms); floor-call alone: 1.52×",
+			wantLikeMeasured: "1.10 ms vs 0.850 ms = 1.29×",
+			wantLikeMet:      false,
+			wantParagraph:    "the function is 1.29× of floor-call.",
+		},
+		{
+			name:            "floor-call not measured",
+			warm:            map[string]sample{cFunction: flat(600 * µs), cFloorRuntime: flat(250 * µs), cFloorSDK: flat(310 * µs)},
+			wantSumMeasured: "0.600 ms vs 0.250 ms + 0.310 ms = 1.07× (p99 0.600 ms)",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &report{Config: shortConfig(), Warm: tc.warm, Errors: map[string]string{}}
+			ts := rep.targets()
+			i := slices.IndexFunc(ts, func(t target) bool { return t.Figure == "warm overhead (p50)" })
+			if i < 0 {
+				t.Fatalf("no warm overhead (p50) row in %+v", ts)
+			}
+			sum := ts[i]
+			if got, want := sum.Measured, tc.wantSumMeasured; got != want {
+				t.Errorf("warm overhead (p50) measured %q, want %q", got, want)
+			}
+			// The sum-based verdict is the issue's: function ÷ (floor-runtime + floor-sdk).
+			fn, floor := tc.warm[cFunction].median(), tc.warm[cFloorRuntime].median()+tc.warm[cFloorSDK].median()
+			if got, want := sum.Met, ratio(fn, floor) <= targetWarmRatio; got != want {
+				t.Errorf("warm overhead (p50) met %v, want %v", got, want)
+			}
+
+			md := string(renderMarkdown(rep, "b.svg"))
+			likeRow := slices.IndexFunc(ts, func(t target) bool { return t.Figure == figureWarmLikeForLike })
+			if tc.wantLikeMeasured == "" {
+				if likeRow >= 0 {
+					t.Errorf("a like-for-like row without floor-call: %+v", ts[likeRow])
+				}
+				for _, absent := range []string{"floor-call alone", figureWarmLikeForLike, "of floor-call."} {
+					if strings.Contains(md, absent) {
+						t.Errorf("the report has %q without floor-call", absent)
+					}
+				}
+				if strings.Contains(section(md, "## Warm latency"), "| floor-call |") {
+					t.Errorf("the warm table has a floor-call row without floor-call")
+				}
+				return
+			}
+			if got, want := likeRow, i+1; got != want {
+				t.Fatalf("like-for-like row at %d, want %d (right after the sum-based row)", got, want)
+			}
+			like := ts[likeRow]
+			if got, want := like.Measured, tc.wantLikeMeasured; got != want {
+				t.Errorf("like-for-like measured %q, want %q", got, want)
+			}
+			if got, want := like.Met, tc.wantLikeMet; got != want {
+				t.Errorf("like-for-like met %v, want %v", got, want)
+			}
+			for _, want := range []string{
+				"| " + figureWarmLikeForLike + " | " + tc.wantLikeMeasured + " | p50 ≤ 1.15 × floor-call p50 (the runtime round trip and the one raw SDK call, in one warm process) | " + verdict(tc.wantLikeMet) + " |",
+				"| warm overhead (p50) | " + tc.wantSumMeasured + " |",
+				tc.wantParagraph,
+			} {
+				if !strings.Contains(md, want) {
+					t.Errorf("the report lacks %q:\n%s", want, md)
+				}
+			}
+			// floor-call's warm row sits between floor-sdk and the peer.
+			warm := section(md, "## Warm latency")
+			if got := strings.Index(warm, "| floor-call |"); got < strings.Index(warm, "| floor-sdk |") {
+				t.Errorf("floor-call's row is not after floor-sdk's:\n%s", warm)
+			}
+			if !tc.wantLikeMet && !strings.Contains(section(md, "## Gaps and causes"), "floor-call, the runtime API round trip and the one raw SDK call") {
+				t.Errorf("the missed like-for-like row has no cause:\n%s", section(md, "## Gaps and causes"))
+			}
+		})
 	}
 }
 

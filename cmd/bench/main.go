@@ -1,6 +1,8 @@
 // Command bench is the performance harness (`make bench`). It
 // builds the contenders in one run — floor-runtime (a hello-world fc.Start
-// function), floor-sdk (the raw SDK making the same ResetDisks call), this
+// function), floor-libs (floor-runtime linking the function's libraries),
+// floor-sdk (the raw SDK making the same ResetDisks call), floor-call
+// (floor-runtime's handler making that one raw SDK call), this
 // function (built as `make build` builds it) and the Node.js peer (the
 // official @alicloud/ecs20140526 SDK behind a small runtime-API bootstrap,
 // installed with npm into a cache directory) — and measures them over
@@ -21,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,8 +163,8 @@ type report struct {
 	Elapsed time.Duration
 
 	Sizes struct {
-		Function, FunctionZip, FloorRuntime, FloorLibs, FloorSDK int64
-		ZipHow                                                   string
+		Function, FunctionZip, FloorRuntime, FloorLibs, FloorSDK, FloorCall int64
+		ZipHow                                                              string
 	}
 	// Bytes is what each package adds to the function's binary over
 	// floor-libs, and what each ECS action costs (see sizes.go).
@@ -202,11 +205,13 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 	frBin := filepath.Join(dir, "floor-runtime")
 	fsBin := filepath.Join(dir, "floor-sdk")
 	flBin := filepath.Join(dir, "floor-libs")
+	fcBin := filepath.Join(dir, "floor-call")
 	logf("building the function and the floors (CGO_ENABLED=0 -trimpath -ldflags='-s -w')")
-	if err := buildStatic(root, map[string]string{fnPkg: fnBin, "./bench/floor-runtime": frBin, "./bench/floor-sdk": fsBin, "./bench/floor-libs": flBin}); err != nil {
+	if err := buildStatic(root, map[string]string{fnPkg: fnBin, "./bench/floor-runtime": frBin, "./bench/floor-sdk": fsBin, "./bench/floor-libs": flBin, "./bench/floor-call": fcBin}); err != nil {
 		return nil, err
 	}
 	rep.Sizes.Function, rep.Sizes.FloorRuntime, rep.Sizes.FloorSDK, rep.Sizes.FloorLibs = fileSize(fnBin), fileSize(frBin), fileSize(fsBin), fileSize(flBin)
+	rep.Sizes.FloorCall = fileSize(fcBin)
 	logf("bytes per package and per ECS action (go tool nm -size on unstripped builds)")
 	if rep.Bytes, err = measureBytes(root, fnPkg, dir); err != nil {
 		rep.Errors["bytes"] = err.Error()
@@ -258,6 +263,15 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 				return nil
 			}},
 		{Name: cFunction, Hosted: true, Spec: hostSpec{Name: cFunction, Binary: fnBin, Env: env}, Check: wantStatus("DryRunPassed")},
+		// floor-call signs with the access key floor-sdk gets, from its
+		// environment: it makes its client once, in main, as floor-sdk does.
+		{Name: cFloorCall, Hosted: true, Spec: hostSpec{Name: cFloorCall, Binary: fcBin, Env: append(slices.Clone(env), accessKeyEnv...)},
+			Check: func(p []byte) error {
+				if !bytes.Contains(p, []byte(`"floor":"call"`)) {
+					return fmt.Errorf("answered %.200s", p)
+				}
+				return nil
+			}},
 	}
 	if fnPkg != "." {
 		contenders[2].Check = nil
@@ -305,6 +319,9 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 		}
 	}
 	for _, c := range contenders {
+		if !measuresMemory[c.Name] {
+			continue
+		}
 		logf("memory: %s, %d invocations (%d concurrent callers for the second half)", c.Name, cfg.MemInvocations, cfg.MemConcurrency)
 		rep.Mem[c.Name] = measureMemory(c, cfg.MemInvocations, cfg.MemConcurrency, event)
 	}

@@ -22,8 +22,14 @@ const (
 	cFloorRuntime = "floor-runtime"
 	cFloorLibs    = "floor-libs"
 	cFloorSDK     = "floor-sdk"
+	cFloorCall    = "floor-call"
 	cPeer         = "peer-node"
 )
+
+// measuresMemory are the contenders whose memory is measured: the function
+// against its runtime floor and the peer. The other floors are floors of
+// time (start-up, the SDK call), not of memory.
+var measuresMemory = map[string]bool{cFunction: true, cFloorRuntime: true, cPeer: true}
 
 // contender is one program under test.
 type contender struct {
@@ -90,8 +96,12 @@ type floorSDK struct {
 }
 
 func (f floorSDK) env() []string {
-	return append(append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID="+ecsemu.DefaultAccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+ecsemu.DefaultAccessKeySecret), sameRuntime...)
+	return append(append(os.Environ(), accessKeyEnv...), sameRuntime...)
 }
+
+// accessKeyEnv is the ECS emulator's access key as the environment of the
+// floors that sign with the raw SDK (floor-sdk, floor-call).
+var accessKeyEnv = []string{"ALIBABA_CLOUD_ACCESS_KEY_ID=" + ecsemu.DefaultAccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + ecsemu.DefaultAccessKeySecret}
 
 // sameRuntime is the Go runtime setting every Go contender of the cold and
 // warm figures runs with: the function's own default of one P (main.go's

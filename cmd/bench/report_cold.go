@@ -11,6 +11,10 @@ import (
 // vCPU shares of FC 3.0's smallest instances (128 MB runs on 0.05–0.1 vCPU).
 var cpuShares = []float64{0.1, 0.05}
 
+// coldContenders are the cold section's rows, in order: the function, the
+// hosted floors, floor-sdk (a plain process), the peer.
+var coldContenders = []string{cFunction, cFloorRuntime, cFloorLibs, cFloorCall, cFloorSDK, cPeer}
+
 func (rep *report) coldTargets() []target {
 	c := rep.Cold
 	var ts []target
@@ -46,10 +50,11 @@ func (rep *report) renderCold(p func(string, ...any), c *coldResult) {
 	p("Each hosted contender is started under the runtime emulator and sent the dry run once; the harness notes exec, the process's first `GET /next` (process start, package initialisation, `main` up to `fc.Start`) and the result (the first invocation: the SDK's first request and decode, the validator's first pass, client and transport set-up, logging). ")
 	p("CPU is the process's user + system time from its rusage when reaped (`getrusage(RUSAGE_CHILDREN)` before and after; one process at a time), so it covers its whole life: start, the first invocation, and exit on SIGTERM right after the result. ")
 	p("floor-sdk runs as a plain process (exec → exit after its one call; CPU from its `ProcessState`). ")
+	p("floor-call is floor-runtime whose handler makes that one raw SDK call: its CPU is the libraries' start-up plus the SDK's first call, with no code of the function's. ")
 	p("%d rounds after one discarded warm-up round; in each round every contender runs once, the order rotating. Medians, p25–p75 in brackets.\n\n", rep.Config.ColdRounds)
 	p("| contender | exec → first /next | /next → result | exec → result | CPU (user + sys) | function ÷ contender (wall, CPU) |\n| --- | --- | --- | --- | --- | --- |\n")
 	fnW, fnC := c.Wall[cFunction].median(), c.CPU[cFunction].median()
-	for _, name := range []string{cFunction, cFloorRuntime, cFloorLibs, cFloorSDK, cPeer} {
+	for _, name := range coldContenders {
 		w := c.Wall[name]
 		if len(w) == 0 {
 			continue
@@ -74,7 +79,7 @@ func (rep *report) renderCold(p func(string, ...any), c *coldResult) {
 	p("**Estimate at FC's smallest sizes.** A 128 MB instance gets 0.05–0.1 of a vCPU, so its CPU time stretches by 1 ÷ share. ")
 	p("*Estimate, not a measurement*: the median CPU time above ÷ the share. It assumes the start-up is CPU-bound once throttled (on this machine the processes are mostly on CPU: compare CPU with exec → result) and leaves out waits that do not shrink or grow with the share (network, the ECS answer), so a real cold start there is at least this long.\n\n")
 	p("| contender | CPU | at 0.1 vCPU (est.) | at 0.05 vCPU (est.) |\n| --- | --- | --- | --- |\n")
-	for _, name := range []string{cFunction, cFloorRuntime, cFloorLibs, cFloorSDK, cPeer} {
+	for _, name := range coldContenders {
 		cpu := c.CPU[name]
 		if len(cpu) == 0 {
 			continue

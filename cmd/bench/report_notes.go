@@ -23,21 +23,19 @@ func (rep *report) gaps() []string {
 // cause is the data-backed explanation of a miss.
 func (rep *report) cause(figure string) string {
 	switch {
+	case figure == figureWarmLikeForLike && rep.Warm != nil:
+		fn, fc := rep.Warm[cFunction].median(), rep.Warm[cFloorCall].median()
+		return fmt.Sprintf("floor-call, the runtime API round trip and the one raw SDK call in one warm process, takes %s at p50; the function takes %s more: its own work per invocation (decoding, validation, the plan, logging, the result) and a larger answer to post.%s",
+			ms(fc), ms(max(0, fn-fc)), rep.inProcessCause())
 	case strings.HasPrefix(figure, "warm") && rep.Warm != nil:
 		fn, fl, fr := rep.Warm[cFunction].median(), rep.Warm[cFloorSDK].median(), rep.Warm[cFloorRuntime].median()
 		msg := fmt.Sprintf("The runtime API round trip (floor-runtime, a hello-world) takes %s at p50 and the bare SDK call %s; the function takes %s more than both together: its own work per invocation and a larger answer to post.",
 			ms(fr), ms(fl), ms(max(0, fn-fr-fl)))
-		if ip := rep.InProcess; ip != nil && ip.RawNs > 0 {
-			var parts []string
-			for _, pt := range ip.Parts {
-				if d := pt.InvokeUs - pt.RawUs; d >= 3 && pt.Func != "sdk.(*Client).DoActionWithSigner" {
-					parts = append(parts, fmt.Sprintf("`%s` +%.0f µs", pt.Func, d))
-				}
-			}
-			msg += fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency); the profile attributes it to %s. `sdk/utils.getGID` (inside `sdk/auth.Sign`, for the signature nonce) calls `runtime.Stack`, whose cost grows with the depth of the calling goroutine's stack — the function calls the SDK from much deeper than floor-sdk's `main` loop; `DecodeRequest` and `Validate` are the handler's own decoding (see Handler CPU).",
-				(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
+		if fc := rep.Warm[cFloorCall].median(); fc > 0 {
+			msg += fmt.Sprintf(" floor-call, that round trip and that call in one warm process with no code of the function's, is itself %s of the sum: floor-sdk's calls follow each other in a tight loop, an invocation's call comes after the process idled, and takes longer (see the like-for-like row).",
+				fmtRatio(ratio(fc, fr+fl)))
 		}
-		return msg
+		return msg + rep.inProcessCause()
 	case strings.HasPrefix(figure, "cold start") && rep.Cold != nil:
 		c := rep.Cold
 		ms0, by0, _ := initTotals(rep.Init)
@@ -67,6 +65,24 @@ func (rep *report) cause(figure string) string {
 		return msg + "."
 	}
 	return ""
+}
+
+// inProcessCause is where a warm invocation's time goes beyond the raw SDK
+// call, from the in-process benchmarks and their profile ("" when not
+// measured).
+func (rep *report) inProcessCause() string {
+	ip := rep.InProcess
+	if ip == nil || ip.RawNs <= 0 {
+		return ""
+	}
+	var parts []string
+	for _, pt := range ip.Parts {
+		if d := pt.InvokeUs - pt.RawUs; d >= 3 && pt.Func != "sdk.(*Client).DoActionWithSigner" {
+			parts = append(parts, fmt.Sprintf("`%s` +%.0f µs", pt.Func, d))
+		}
+	}
+	return fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency); the profile attributes it to %s. `sdk/utils.getGID` (inside `sdk/auth.Sign`, for the signature nonce) calls `runtime.Stack`, whose cost grows with the depth of the calling goroutine's stack — the function calls the SDK from much deeper than floor-sdk's `main` loop; `DecodeRequest` and `Validate` are the handler's own decoding (see Handler CPU).",
+		(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
 }
 
 func initTotals(lines []initLine) (ms float64, bytes, allocs int64) {

@@ -36,6 +36,7 @@ var contenderColor = map[string]string{
 	cFloorRuntime: "#2ca02c",
 	cFloorLibs:    "#17becf",
 	cFloorSDK:     "#9467bd",
+	cFloorCall:    "#ff7f0e",
 	"floor sum":   "#8c564b",
 	cPeer:         "#d62728",
 }
@@ -45,7 +46,7 @@ func renderSVG(rep *report) []byte {
 	var titles []string
 	if rep.Cold != nil {
 		var rows []chartRow
-		for _, name := range []string{cFunction, cFloorRuntime, cFloorLibs, cFloorSDK, cPeer} {
+		for _, name := range coldContenders {
 			if s := rep.Cold.Wall[name]; len(s) > 0 {
 				rows = append(rows, chartRow{name, s, contenderColor[name]})
 			}
@@ -58,7 +59,7 @@ func renderSVG(rep *report) []byte {
 	}
 	if rep.Warm != nil {
 		var rows []chartRow
-		for _, name := range []string{cFunction, cFloorRuntime, cFloorSDK, cPeer} {
+		for _, name := range warmContenders {
 			if s := rep.Warm[name]; len(s) > 0 {
 				rows = append(rows, chartRow{name, s, contenderColor[name]})
 			}
