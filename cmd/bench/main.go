@@ -47,7 +47,7 @@ type config struct {
 }
 
 func fullConfig() config {
-	return config{ColdRounds: 21, WarmRounds: 6, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
+	return config{ColdRounds: 41, WarmRounds: 6, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
 		WaitResets: []time.Duration{1500 * time.Millisecond, 3 * time.Second, 5 * time.Second, 8 * time.Second, 12 * time.Second}, BatchReps: 6, BatchDryReps: 20, BenchCount: 5, Node: true}
 }
 

@@ -81,8 +81,11 @@ func (rep *report) inProcessCause() string {
 			parts = append(parts, fmt.Sprintf("`%s` +%.0f µs", pt.Func, d))
 		}
 	}
-	return fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency); the profile attributes it to %s. `sdk/utils.getGID` (inside `sdk/auth.Sign`, for the signature nonce) calls `runtime.Stack`, whose cost grows with the depth of the calling goroutine's stack — the function calls the SDK from much deeper than floor-sdk's `main` loop; `DecodeRequest` and `Validate` are the handler's own decoding (see Handler CPU).",
-		(ip.InvokeNs-ip.RawNs)/1000, strings.Join(parts, ", "))
+	s := fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency)", (ip.InvokeNs-ip.RawNs)/1000)
+	if len(parts) > 0 {
+		s += "; of the functions the profile follows, " + strings.Join(parts, ", ") + " (`DecodeRequest` and `Validate` are the handler's own decoding and checks, see Handler CPU)"
+	}
+	return s + "; no other followed function differs by 3 µs or more."
 }
 
 func initTotals(lines []initLine) (ms float64, bytes, allocs int64) {
