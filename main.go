@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"syscall"
-	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
@@ -27,9 +26,6 @@ func main() {
 		runtime.GOMAXPROCS(n)
 	}
 	reexecWithoutSDKDebug()
-	if localIsUTC(os.LookupEnv) {
-		time.Local = time.UTC
-	}
 	h := newHandler(os.Getenv)
 	function.LogRecord(context.Background(), h.Logger, slog.LevelInfo, "ecs-disk-rollback starting", slog.String("version", version))
 	fc.Start(h.Invoke)
@@ -49,19 +45,6 @@ func maxProcs(getenv func(string) string) int {
 		return 0
 	}
 	return 1
-}
-
-// localIsUTC says whether local time is UTC without asking the system:
-// when TZ is not set. FC runs functions in UTC unless the function sets TZ
-// (Alibaba Cloud's answer "函数计算如何配置系统时间",
-// https://developer.aliyun.com/ask/646163: the default is UTC, TZ changes
-// it). Without this, the first local time (the start-up log line, and the
-// SDK's log fields on every call) makes Go open and parse /etc/localtime:
-// 0.15–0.3 ms of every cold start (bench/CHANGES.md round 5). With TZ set,
-// Go reads it as usual.
-func localIsUTC(lookupEnv func(string) (string, bool)) bool {
-	_, set := lookupEnv("TZ")
-	return !set
 }
 
 // newHandler builds the handler from the environment. A configuration

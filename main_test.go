@@ -139,26 +139,3 @@ func TestMaxProcs(t *testing.T) {
 		})
 	}
 }
-
-func TestLocalIsUTC(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want bool
-	}{
-		{"TZ unset: FC's UTC", map[string]string{}, true},
-		{"TZ set: Go reads it", map[string]string{"TZ": "Asia/Shanghai"}, false},
-		{"TZ empty: Go's UTC, as set", map[string]string{"TZ": ""}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := localIsUTC(func(k string) (string, bool) {
-				v, ok := tt.env[k]
-				return v, ok
-			})
-			if got != tt.want {
-				t.Errorf("localIsUTC = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}

@@ -28,18 +28,11 @@ const (
 // An excluded_* rule passes for an empty field, so omitempty goes first:
 // the validator then skips its cross-field lookups for the fields a request
 // leaves out (TestValidateTagOrderIsTheOldOne holds the rules to the order
-// before). The four cross-field rules that no omitempty can put behind one
-// (they look at every request) are checked in Go by Validate instead of
-// by tags: the validator splits a cross-field rule's parameters with a
-// regexp it compiles on first use, about 0.3 ms of every cold start
-// (bench/CHANGES.md round 5). They keep their tag names and messages
-// (TestEveryRequestRulesAreTheTags holds them to the tags).
+// before).
 type Request struct {
-	RegionID string `json:"RegionId" validate:"required,regionid"`
-	DryRun   bool   `json:"DryRun"`
-	// Disk is required without SnapshotGroupId, InstanceId and UndoRollback
-	// (required_without_all, checked in Validate: see everyRequestRules).
-	Disk []DiskPair `json:"Disk,omitempty" validate:"omitempty,min=1,max=100,dive"`
+	RegionID string     `json:"RegionId" validate:"required,regionid"`
+	DryRun   bool       `json:"DryRun"`
+	Disk     []DiskPair `json:"Disk,omitempty" validate:"required_without_all=SnapshotGroupID InstanceID UndoRollback,omitempty,min=1,max=100,dive"`
 
 	// SnapshotGroupID rolls back to an instance snapshot (ssg-…) instead of
 	// explicit pairs; DiskIds optionally limits it to some of its disks.
@@ -53,14 +46,12 @@ type Request struct {
 
 	// StopInstance stops each affected Running instance first (KeepCharging);
 	// StartInstance starts it again once its disks are back.
-	StopInstance bool `json:"StopInstance,omitempty"`
-	// StartInstance is required with HealthCheck (required_with, in Validate).
-	StartInstance bool `json:"StartInstance,omitempty"`
+	StopInstance  bool `json:"StopInstance,omitempty"`
+	StartInstance bool `json:"StartInstance,omitempty" validate:"required_with=HealthCheck"`
 	// Wait polls until every reset disk has left ReIniting.
 	Wait bool `json:"Wait,omitempty"`
 	// BackupBeforeReset snapshots each disk's current state first.
-	// It is required when OnUnhealthy is Undo (required_if, in Validate).
-	BackupBeforeReset bool `json:"BackupBeforeReset,omitempty"`
+	BackupBeforeReset bool `json:"BackupBeforeReset,omitempty" validate:"required_if=OnUnhealthy Undo"`
 	// ResetMode picks ResetDisks or per-disk ResetDisk: auto (fall back when
 	// ResetDisks is unavailable), never (no fallback), always (ResetDisk only).
 	ResetMode string `json:"ResetMode,omitempty" validate:"omitempty,oneof=auto never always"`
@@ -78,57 +69,28 @@ type Request struct {
 	OnUnhealthy string `json:"OnUnhealthy,omitempty" validate:"omitempty,oneof=Report Undo,excluded_without=HealthCheck"`
 	// UndoRollback resets the disks of the instance's last rollback to the
 	// backups it took (undo.go), instead of Disk or an instance snapshot.
-	// It excludes Disk, SnapshotGroupId, InstanceId and DiskIds
-	// (excluded_with, in Validate).
-	UndoRollback *UndoRollback `json:"UndoRollback,omitempty"`
+	UndoRollback *UndoRollback `json:"UndoRollback,omitempty" validate:"excluded_with=Disk SnapshotGroupID InstanceID DiskIDs"`
 
 	// keyOrigin says who chose IdempotencyKey: a trigger ("eb", "timer",
 	// "cms") or the caller (""). Keys of different origins never match.
 	keyOrigin string
 }
 
-// requestFields maps every accepted JSON key to its canonical name: each
-// field's JSON name and its lowerCamel spelling. They are written out, not
-// derived from the struct tags at start-up (reflection there cost every
-// cold start about 0.1 ms); TestFieldAliasesAreTheTags holds them to
-// fieldAliases of each type.
-var requestFields = map[string]string{
-	"RegionId": "RegionId", "regionId": "RegionId",
-	"DryRun": "DryRun", "dryRun": "DryRun",
-	"Disk": "Disk", "disk": "Disk",
-	"SnapshotGroupId": "SnapshotGroupId", "snapshotGroupId": "SnapshotGroupId",
-	"DiskIds": "DiskIds", "diskIds": "DiskIds",
-	"InstanceId": "InstanceId", "instanceId": "InstanceId",
-	"Latest": "Latest", "latest": "Latest",
-	"StopInstance": "StopInstance", "stopInstance": "StopInstance",
-	"StartInstance": "StartInstance", "startInstance": "StartInstance",
-	"Wait": "Wait", "wait": "Wait",
-	"BackupBeforeReset": "BackupBeforeReset", "backupBeforeReset": "BackupBeforeReset",
-	"ResetMode": "ResetMode", "resetMode": "ResetMode",
-	"FailOnPartial": "FailOnPartial", "failOnPartial": "FailOnPartial",
-	"IdempotencyKey": "IdempotencyKey", "idempotencyKey": "IdempotencyKey",
-	"HealthCheck": "HealthCheck", "healthCheck": "HealthCheck",
-	"OnUnhealthy": "OnUnhealthy", "onUnhealthy": "OnUnhealthy",
-	"UndoRollback": "UndoRollback", "undoRollback": "UndoRollback",
-}
+// requestFields maps every accepted JSON key to its canonical name.
+var requestFields, pairFields = fieldAliases(Request{}), fieldAliases(DiskPair{})
 
-// pairFields are DiskPair's accepted keys, as requestFields.
-var pairFields = map[string]string{
-	"DiskId": "DiskId", "diskId": "DiskId",
-	"SnapshotId": "SnapshotId", "snapshotId": "SnapshotId",
-}
+// objectFields are the request's object fields and their accepted keys:
+// their unknown keys are refused as the top level's are.
+var objectFields = map[string]map[string]string{"HealthCheck": fieldAliases(HealthCheck{}), "UndoRollback": fieldAliases(UndoRollback{})}
 
-// objectFields are the request's object fields and their accepted keys,
-// as requestFields: their unknown keys are refused as the top level's are.
-var objectFields = map[string]map[string]string{
-	"HealthCheck": {
-		"Type": "Type", "type": "Type",
-		"Port": "Port", "port": "Port",
-		"Path": "Path", "path": "Path",
-		"ExpectStatus": "ExpectStatus", "expectStatus": "ExpectStatus",
-		"TimeoutSeconds": "TimeoutSeconds", "timeoutSeconds": "TimeoutSeconds",
-	},
-	"UndoRollback": {"InstanceId": "InstanceId", "instanceId": "InstanceId"},
+// fieldAliases lists a struct's JSON names and their lowerCamel spellings.
+func fieldAliases(v any) map[string]string {
+	m := map[string]string{}
+	for _, name := range jsonNames(v) {
+		m[name] = name
+		m[strings.ToLower(name[:1])+name[1:]] = name
+	}
+	return m
 }
 
 // DecodeRequest parses a rollback request strictly: unknown fields, wrong

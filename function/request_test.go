@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -259,52 +258,4 @@ func TestRuleParametersNameJSONFields(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "SnapshotGroupId") || strings.Contains(err.Error(), "SnapshotGroupID") {
 		t.Errorf("error %v, want the JSON name SnapshotGroupId", err)
 	}
-}
-
-// fieldAliases lists a struct's JSON names and their lowerCamel spellings.
-func fieldAliases(v any) map[string]string {
-	m := map[string]string{}
-	for _, name := range jsonNames(v) {
-		m[name] = name
-		m[strings.ToLower(name[:1])+name[1:]] = name
-	}
-	return m
-}
-
-// TestFieldAliasesAreTheTags: the accepted keys written out in request.go
-// are each type's JSON names and their lowerCamel spellings, no more.
-func TestFieldAliasesAreTheTags(t *testing.T) {
-	tests := []struct {
-		name string
-		got  map[string]string
-		typ  any
-	}{
-		{"Request", requestFields, Request{}},
-		{"DiskPair", pairFields, DiskPair{}},
-		{"HealthCheck", objectFields["HealthCheck"], HealthCheck{}},
-		{"UndoRollback", objectFields["UndoRollback"], UndoRollback{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(fieldAliases(tt.typ), tt.got); diff != "" {
-				t.Errorf("accepted keys differ from the struct's JSON names (-tags +written):\n%s", diff)
-			}
-		})
-	}
-	if len(objectFields) != 2 {
-		t.Errorf("objectFields has %d objects; this test covers 2", len(objectFields))
-	}
-}
-
-// jsonNames lists the JSON names of a struct's fields.
-func jsonNames(v any) []string {
-	t := reflect.TypeOf(v)
-	names := make([]string, 0, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			names = append(names, name)
-		}
-	}
-	return names
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -182,7 +181,6 @@ func (r *Request) Validate() error {
 			vs = append(vs, violationOf(fe))
 		}
 	}
-	vs = r.everyRequestRules(vs)
 	// Uniqueness is checked here rather than by a tag: a tag failing on the
 	// list would hide the per-pair violations behind it.
 	if dup := duplicateDisk(r.Disk); dup != "" {
@@ -193,42 +191,6 @@ func (r *Request) Validate() error {
 	}
 	sortViolations(vs)
 	return ValidationError(vs)
-}
-
-// everyRequestRules are the cross-field rules that apply to every request
-// (no omitempty skips them), written out rather than as validate tags so
-// that a request does not make the validator compile its parameter regexp
-// (Request's doc). Each is the validator's rule of that name: a slice or
-// pointer is present when it is not nil, a string or flag when it is not
-// zero; violations carry the tag, parameter and message the tag gave. It
-// adds them to the validator's vs and, as the validator does for a field
-// whose own rule fails, drops what vs says inside UndoRollback when
-// UndoRollback may not be given at all.
-func (r *Request) everyRequestRules(vs []Violation) []Violation {
-	if r.Disk == nil && r.SnapshotGroupID == "" && r.InstanceID == "" && r.UndoRollback == nil {
-		vs = append(vs, ruleViolation("Disk", "required_without_all", "SnapshotGroupID InstanceID UndoRollback"))
-	}
-	if !r.StartInstance && r.HealthCheck != nil {
-		vs = append(vs, ruleViolation("StartInstance", "required_with", "HealthCheck"))
-	}
-	if !r.BackupBeforeReset && r.OnUnhealthy == "Undo" {
-		vs = append(vs, ruleViolation("BackupBeforeReset", "required_if", "OnUnhealthy Undo"))
-	}
-	if r.UndoRollback != nil && (r.Disk != nil || r.SnapshotGroupID != "" || r.InstanceID != "" || r.DiskIDs != nil) {
-		vs = slices.DeleteFunc(vs, func(v Violation) bool { return strings.HasPrefix(v.Field, "UndoRollback.") })
-		vs = append(vs, ruleViolation("UndoRollback", "excluded_with", "Disk SnapshotGroupID InstanceID DiskIDs"))
-	}
-	return vs
-}
-
-// ruleViolation is the Violation a validate tag would give field (its
-// JSON name) for breaking rule tag with param (Go field names).
-func ruleViolation(field, tag, param string) Violation {
-	msg := ruleMessages[tag]
-	if strings.Contains(msg, "%s") {
-		msg = fmt.Sprintf(msg, jsonParam(param))
-	}
-	return Violation{Field: field, Rule: tag, Message: msg}
 }
 
 func violationOf(fe validator.FieldError) Violation {
@@ -262,6 +224,19 @@ func duplicateDisk(pairs []DiskPair) string {
 
 func sortViolations(vs []Violation) {
 	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Field < vs[j].Field })
+}
+
+// jsonNames lists the JSON names of a struct's fields.
+func jsonNames(v any) []string {
+	t := reflect.TypeOf(v)
+	names := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // jsonProblem describes a decoding error without Go type names.

@@ -21,11 +21,7 @@ var oldTags = map[string]string{
 
 // withOldTags copies req's exported fields into a struct type made from
 // Request's with the old tags, for the validator to check as before.
-func withOldTags(req *Request) any { return withTags(req, oldTags) }
-
-// withTags copies req's exported fields into a struct type made from
-// Request's with the given fields' validate tags replaced.
-func withTags(req *Request, tags map[string]string) any {
+func withOldTags(req *Request) any {
 	rt := reflect.TypeOf(*req)
 	var fields []reflect.StructField
 	for i := range rt.NumField() {
@@ -33,7 +29,7 @@ func withTags(req *Request, tags map[string]string) any {
 		if !f.IsExported() {
 			continue
 		}
-		if tag, ok := tags[f.Name]; ok {
+		if tag, ok := oldTags[f.Name]; ok {
 			f.Tag = reflect.StructTag(`json:"` + f.Tag.Get("json") + `" validate:"` + tag + `"`)
 		}
 		fields = append(fields, f)
@@ -124,59 +120,6 @@ func TestValidateTagOrderIsTheOldOne(t *testing.T) {
 		got, want := structViolations(t, req), structViolations(t, withOldTags(req))
 		if !slices.Equal(got, want) {
 			t.Fatalf("request %+v:\n new order %v\n old order %v", *req, got, want)
-		}
-	}
-}
-
-// everyRequestTags are the tags of the rules everyRequestRules checks in
-// Go, as they were on Request.
-var everyRequestTags = map[string]string{
-	"Disk":              "required_without_all=SnapshotGroupID InstanceID UndoRollback,omitempty,min=1,max=100,dive",
-	"StartInstance":     "required_with=HealthCheck",
-	"BackupBeforeReset": "required_if=OnUnhealthy Undo",
-	"UndoRollback":      "excluded_with=Disk SnapshotGroupID InstanceID DiskIDs",
-}
-
-// TestEveryRequestRulesAreTheTags: Validate, with four cross-field rules
-// written in Go, reports exactly what it reported when they were tags, over
-// the decode cases and random requests.
-func TestEveryRequestRulesAreTheTags(t *testing.T) {
-	var reqs []*Request
-	for _, c := range decodeCases {
-		if req, err := DecodeRequest([]byte(c.in)); err == nil {
-			reqs = append(reqs, req)
-		}
-	}
-	rnd := rand.New(rand.NewPCG(11, 12))
-	for range 5000 {
-		reqs = append(reqs, randomRuleRequest(rnd))
-	}
-	broken := map[string]int{}
-	for _, req := range reqs {
-		var got []Violation
-		var ve *Error
-		if err := req.Validate(); errors.As(err, &ve) {
-			got = ve.Violations
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		want := structViolations(t, withTags(req, everyRequestTags))
-		if dup := duplicateDisk(req.Disk); dup != "" {
-			want = append(want, Violation{Field: "Disk", Rule: "uniquedisks", Message: ruleMessages["uniquedisks"] + ": " + dup})
-			sortViolations(want)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("request %+v:\n in Go   %v\n as tags %v", *req, got, want)
-		}
-		for _, v := range got {
-			broken[v.Rule]++
-		}
-	}
-	// The random requests must break each rule many times, or the
-	// comparison above proves little.
-	for _, rule := range []string{"required_without_all", "required_with", "required_if", "excluded_with"} {
-		if broken[rule] < 50 {
-			t.Errorf("rule %s broken %d times in %d requests; want at least 50", rule, broken[rule], len(reqs))
 		}
 	}
 }
