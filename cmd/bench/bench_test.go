@@ -307,3 +307,55 @@ func BenchmarkInProcessRawSDK(b *testing.B) {
 		}
 	}
 }
+
+func TestParseABSpec(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    abSpec
+		wantErr bool
+	}{
+		{"target/main", abSpec{Binary: "target/main"}, false},
+		{"target/main:TZ=UTC:LOG_LEVEL=warn", abSpec{Binary: "target/main", Env: []string{"TZ=UTC", "LOG_LEVEL=warn"}}, false},
+		{":TZ=UTC", abSpec{}, true},
+		{"target/main:TZ", abSpec{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseABSpec(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseABSpec(%q) error %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if !tt.wantErr && (got.Binary != tt.want.Binary || !slices.Equal(got.Env, tt.want.Env)) {
+				t.Errorf("parseABSpec(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestABCold runs -ab on the function against itself with an extra
+// variable, for three rounds: both sides start, answer the dry run and
+// get a line with their median and paired difference (none for the
+// first side's own). It asserts no timing.
+func TestABCold(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "main")
+	if err := buildStatic(root, map[string]string{".": bin}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-ab", bin + "," + bin + ":LOG_LEVEL=warn", "-ab-rounds", "3"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("bench -ab exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"cold-start CPU, 3 rounds", bin + ": median ", "paired difference median +0.000 ms", bin + " (LOG_LEVEL=warn): median "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-ab output lacks %q:\n%s", want, out)
+		}
+	}
+	if code := run([]string{"-ab", bin}, &stdout, &stderr); code != 2 {
+		t.Errorf("-ab with one binary exited %d, want 2", code)
+	}
+}

@@ -72,8 +72,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fnPkg := fs.String("function-pkg", ".", "package built as the function (another one only to develop the harness)")
 	coldOnly := fs.Bool("cold-only", false, "measure only sizes, start-up work and cold start (to iterate on cold start; the report says so)")
 	coldRounds := fs.Int("cold-rounds", 0, "cold-start rounds (0: the configuration's)")
+	ab := fs.String("ab", "", "instead of the report: A/B the cold-start CPU of function builds, comma-separated binary[:K=V...] (e.g. target/old,target/main), -ab-rounds rounds; prints each side's median and its paired difference from the first")
+	abRounds := fs.Int("ab-rounds", 300, "rounds of -ab")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *ab != "" {
+		return runAB(*ab, *abRounds, stdout, stderr)
 	}
 	cfg := fullConfig()
 	if *short {

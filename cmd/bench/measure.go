@@ -204,7 +204,7 @@ func fmtRound(round map[string]time.Duration, names []string) string {
 	return strings.Join(parts, ", ")
 }
 
-func rotate(names []string, k int) []string {
+func rotate[T any](names []T, k int) []T {
 	if len(names) == 0 {
 		return nil
 	}

@@ -1,0 +1,135 @@
+package main
+
+// An A/B of cold-start CPU between builds: the way to judge a cold-start
+// change, whose effect is a few hundred microseconds against a process
+// CPU that varies by ±2 ms from one start to the next on this machine.
+// Measured one at a time in isolated programs, such changes looked like
+// 0.15–0.3 ms savings; compared paired in the function's own process,
+// none moved its CPU (bench/CHANGES.md, round 5).
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
+)
+
+// abSpec is one side of an A/B: a function binary and the environment it
+// gets beyond the harness's (ECS_ENDPOINT, LOG_LEVEL=info, the same
+// runtime setting as every contender, the emulator's access key).
+type abSpec struct {
+	Binary string
+	Env    []string
+}
+
+// parseABSpec reads "binary[:K=V[:K=V…]]".
+func parseABSpec(s string) (abSpec, error) {
+	parts := strings.Split(s, ":")
+	if parts[0] == "" {
+		return abSpec{}, fmt.Errorf("ab: %q names no binary", s)
+	}
+	for _, kv := range parts[1:] {
+		if !strings.Contains(kv, "=") {
+			return abSpec{}, fmt.Errorf("ab: %q: %q is not K=V", s, kv)
+		}
+	}
+	return abSpec{Binary: parts[0], Env: parts[1:]}, nil
+}
+
+// abResult is the CPU of each side's cold starts and, per round, each
+// side's CPU minus the first side's in the same round.
+type abResult struct {
+	Specs []abSpec
+	CPU   []sample
+	Diff  []sample
+}
+
+// measureAB cold-starts every side once per round under the runtime
+// emulator with the dry run, the order rotating, and takes each process's
+// CPU from its rusage as the cold figures do.
+func measureAB(specs []abSpec, rounds int, event []byte) (*abResult, error) {
+	es, err := ecsemu.NewServer(ecsemu.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer es.Close()
+	env := append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...)
+	res := &abResult{Specs: specs, CPU: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
+	for r := -1; r < rounds; r++ {
+		cpu := make([]time.Duration, len(specs))
+		for _, k := range rotate(indexes(len(specs)), r+1) {
+			sp := specs[k]
+			c0 := childrenCPU()
+			h, err := startHost(hostSpec{Name: sp.Binary, Binary: sp.Binary, Env: append(slices.Clone(env), sp.Env...)})
+			if err != nil {
+				return nil, fmt.Errorf("%s: starting: %v", sp.Binary, err)
+			}
+			_, err = invokeOnce(h, event)
+			h.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: cold invocation: %v", sp.Binary, err)
+			}
+			cpu[k] = childrenCPU() - c0
+		}
+		if r < 0 {
+			continue // warm-up round
+		}
+		for k := range specs {
+			res.CPU[k] = append(res.CPU[k], cpu[k])
+			res.Diff[k] = append(res.Diff[k], cpu[k]-cpu[0])
+		}
+	}
+	return res, nil
+}
+
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// render prints each side's median CPU and its paired difference from the
+// first side (median and quartiles of the per-round differences).
+func (a *abResult) render(w io.Writer) {
+	_, _ = fmt.Fprintf(w, "cold-start CPU, %d rounds; paired difference = this side − the first side, per round\n", len(a.CPU[0]))
+	for k, sp := range a.Specs {
+		name := sp.Binary
+		if len(sp.Env) > 0 {
+			name += " (" + strings.Join(sp.Env, " ") + ")"
+		}
+		d := a.Diff[k]
+		_, _ = fmt.Fprintf(w, "%s: median %s; paired difference median %+.3f ms (p25 %+.3f, p75 %+.3f)\n",
+			name, ms(a.CPU[k].median()), msf(d.median()), msf(d.q(0.25)), msf(d.q(0.75)))
+	}
+}
+
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// runAB is `cmd/bench -ab`: it measures and prints, and writes no report.
+func runAB(list string, rounds int, stdout, stderr io.Writer) int {
+	var specs []abSpec
+	for _, s := range strings.Split(list, ",") {
+		sp, err := parseABSpec(s)
+		if err != nil {
+			_, _ = fmt.Fprintln(stderr, "bench:", err)
+			return 2
+		}
+		specs = append(specs, sp)
+	}
+	if len(specs) < 2 || rounds < 1 {
+		_, _ = fmt.Fprintln(stderr, "bench: -ab needs at least two binaries and -ab-rounds ≥ 1")
+		return 2
+	}
+	res, err := measureAB(specs, rounds, requestEvent("cn-hangzhou", true, false, dryRunPairs))
+	if err != nil {
+		_, _ = fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	res.render(stdout)
+	return 0
+}
