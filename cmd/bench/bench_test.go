@@ -277,7 +277,9 @@ func BenchmarkInProcessInvoke(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if summaryStatus(out) != "DryRunPassed" {
+		// A byte search, not summaryStatus: decoding the result would add
+		// ~10 µs of the benchmark's own to every operation.
+		if !bytes.Contains(out, []byte(`"Status":"DryRunPassed"`)) {
 			b.Fatalf("result %s", out)
 		}
 	}
