@@ -357,7 +357,25 @@ func TestABCold(t *testing.T) {
 			t.Errorf("-ab output lacks %q:\n%s", want, out)
 		}
 	}
+	stdout.Reset()
+	if code := run([]string{"-ab", bin + "," + bin, "-ab-warm", "-ab-rounds", "5"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("bench -ab -ab-warm exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if out := stdout.String(); !strings.Contains(out, "warm latency, 5 rounds") || strings.Count(out, bin+": median ") != 2 {
+		t.Errorf("-ab -ab-warm output:\n%s", out)
+	}
 	if code := run([]string{"-ab", bin}, &stdout, &stderr); code != 2 {
 		t.Errorf("-ab with one binary exited %d, want 2", code)
+	}
+}
+
+func TestSplitPeer(t *testing.T) {
+	cs := []contender{{Name: cFloorRuntime}, {Name: cPeer}, {Name: cFunction}}
+	goCs, peer := splitPeer(cs)
+	if len(goCs) != 2 || goCs[0].Name != cFloorRuntime || goCs[1].Name != cFunction {
+		t.Errorf("Go contenders %+v, want floor-runtime and function in order", goCs)
+	}
+	if len(peer) != 1 || peer[0].Name != cPeer {
+		t.Errorf("peer %+v, want the Node peer alone", peer)
 	}
 }

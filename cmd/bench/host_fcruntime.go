@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os/exec"
 
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/ecsemu"
 	"github.com/ecs-disk-rollback/ecs-disk-rollback/emulator/fcruntime"
@@ -26,6 +27,7 @@ func startHost(spec hostSpec) (host, error) {
 		Credentials:  fcruntime.Credentials{AccessKeyID: ecsemu.DefaultAccessKeyID, AccessKeySecret: ecsemu.DefaultAccessKeySecret},
 		Stdout:       io.Discard,
 		Stderr:       io.Discard,
+		Start:        func(cmd *exec.Cmd) error { return startMeasured(cmd.Start) },
 	})
 	if err != nil {
 		return nil, err

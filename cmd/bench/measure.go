@@ -123,7 +123,10 @@ func (f floorSDK) once() (total, call, inMain, cpu time.Duration, err error) {
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	start := time.Now()
-	err = cmd.Run()
+	err = startMeasured(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	total = time.Since(start)
 	if err != nil {
 		return 0, 0, 0, 0, fmt.Errorf("floor-sdk: %v: %s", err, stderr.String())
@@ -157,7 +160,7 @@ func (f floorSDK) startLoop() (*floorLoop, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startMeasured(cmd.Start); err != nil {
 		return nil, err
 	}
 	return &floorLoop{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}, nil
@@ -214,16 +217,20 @@ func rotate[T any](names []T, k int) []T {
 
 // ---- warm latency -------------------------------------------------------------
 
-// measureWarm keeps one process per contender alive and, round after round
-// in rotating order, runs a block of sequential invocations on each.
-func measureWarm(cs []contender, fs floorSDK, rounds, perRound int, event []byte, logf func(string, ...any)) (map[string]sample, error) {
+// measureWarm keeps one process per contender alive (and floor-sdk's loop
+// when fs is not nil) and, round after round in rotating order, runs a
+// block of sequential invocations on each.
+func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byte, logf func(string, ...any)) (map[string]sample, error) {
 	hosts := map[string]host{}
 	defer func() {
 		for _, h := range hosts {
 			h.Close()
 		}
 	}()
-	names := []string{cFloorSDK}
+	var names []string
+	if fs != nil {
+		names = append(names, cFloorSDK)
+	}
 	for _, c := range cs {
 		h, err := startHost(c.Spec)
 		if err != nil {
@@ -232,11 +239,15 @@ func measureWarm(cs []contender, fs floorSDK, rounds, perRound int, event []byte
 		hosts[c.Name] = h
 		names = append(names, c.Name)
 	}
-	loop, err := fs.startLoop()
-	if err != nil {
-		return nil, err
+	var loop *floorLoop
+	if fs != nil {
+		l, err := fs.startLoop()
+		if err != nil {
+			return nil, err
+		}
+		defer l.close()
+		loop = l
 	}
-	defer loop.close()
 	// Warm up: connections, lazily built SDK state, JIT for Node.
 	warmup := max(perRound/2, 5)
 	for _, c := range cs {
@@ -246,8 +257,10 @@ func measureWarm(cs []contender, fs floorSDK, rounds, perRound int, event []byte
 			}
 		}
 	}
-	if _, err := loop.calls(warmup); err != nil {
-		return nil, err
+	if loop != nil {
+		if _, err := loop.calls(warmup); err != nil {
+			return nil, err
+		}
 	}
 	out := map[string]sample{}
 	for r := range rounds {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"syscall"
 	"time"
@@ -54,9 +55,12 @@ func childrenCPU() time.Duration {
 
 // measureCold runs every contender once per round, rotating the order, after
 // one discarded round that warms the page cache.
-func measureCold(cs []contender, fs floorSDK, rounds int, event []byte, logf func(string, ...any)) (*coldResult, error) {
+func measureCold(cs []contender, fs *floorSDK, rounds int, event []byte, logf func(string, ...any)) (*coldResult, error) {
 	res := &coldResult{Wall: map[string]sample{}, ToNext: map[string]sample{}, NextToResult: map[string]sample{}, CPU: map[string]sample{}}
-	names := []string{cFloorSDK}
+	var names []string
+	if fs != nil {
+		names = append(names, cFloorSDK)
+	}
 	byName := map[string]contender{}
 	for _, c := range cs {
 		names = append(names, c.Name)
@@ -109,6 +113,10 @@ func measureCold(cs []contender, fs floorSDK, rounds int, event []byte, logf fun
 				res.NextToResult[n] = append(res.NextToResult[n], x.toResult)
 			}
 		}
+		if fs == nil {
+			logf("cold round %d/%d: wall %s", r+1, rounds, fmtRound(walls, names))
+			continue
+		}
 		call := round[cFloorSDK].call
 		res.FloorSDKCall = append(res.FloorSDKCall, call)
 		if x, ok := round[cFloorLibs]; ok {
@@ -124,4 +132,24 @@ func measureCold(cs []contender, fs floorSDK, rounds int, event []byte, logf fun
 		logf("cold round %d/%d: wall %s; CPU %s", r+1, rounds, fmtRound(walls, names), fmtRound(cpus, names))
 	}
 	return res, nil
+}
+
+// merge adds another run's per-contender samples (the peer's rounds of its
+// own); the per-round floor figures stay this run's.
+func (c *coldResult) merge(o *coldResult) {
+	for _, m := range []struct{ dst, src map[string]sample }{{c.Wall, o.Wall}, {c.ToNext, o.ToNext}, {c.NextToResult, o.NextToResult}, {c.CPU, o.CPU}} {
+		maps.Copy(m.dst, m.src)
+	}
+}
+
+// splitPeer separates the Node peer from the Go contenders.
+func splitPeer(cs []contender) (goContenders, peer []contender) {
+	for _, c := range cs {
+		if c.Name == cPeer {
+			peer = append(peer, c)
+		} else {
+			goContenders = append(goContenders, c)
+		}
+	}
+	return goContenders, peer
 }

@@ -51,7 +51,11 @@ func (rep *report) renderCold(p func(string, ...any), c *coldResult) {
 	p("CPU is the process's user + system time from its rusage when reaped (`getrusage(RUSAGE_CHILDREN)` before and after; one process at a time), so it covers its whole life: start, the first invocation, and exit on SIGTERM right after the result. ")
 	p("floor-sdk runs as a plain process (exec → exit after its one call; CPU from its `ProcessState`). ")
 	p("floor-call is floor-runtime whose handler makes that one raw SDK call: its CPU is the libraries' start-up plus the SDK's first call, with no code of the function's. ")
-	p("%d rounds after one discarded warm-up round; in each round every contender runs once, the order rotating. Medians, p25–p75 in brackets.\n\n", rep.Config.ColdRounds)
+	p("%d rounds after one discarded warm-up round; in each round every contender runs once, the order rotating. ", rep.Config.ColdRounds)
+	if len(c.Wall[cPeer]) > 0 {
+		p("The Node peer runs in %d rounds of its own after them: in the same rotation, its second-long starts slowed the Go processes that followed it on the measured CPU (the function's ratio to floor-libs 1.24–1.28× with it, 1.16× without; bench/CHANGES.md). ", rep.Config.ColdRounds)
+	}
+	p("Medians, p25–p75 in brackets.\n\n")
 	p("| contender | exec → first /next | /next → result | exec → result | CPU (user + sys) | function ÷ contender (wall, CPU) |\n| --- | --- | --- | --- | --- | --- |\n")
 	fnW, fnC := c.Wall[cFunction].median(), c.CPU[cFunction].median()
 	for _, name := range coldContenders {

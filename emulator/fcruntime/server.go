@@ -89,6 +89,10 @@ type Options struct {
 	// StartTimeout bounds how long NewServer waits for the process to make
 	// its first GET next; default 10s.
 	StartTimeout time.Duration
+
+	// Start starts the prepared command; default (*exec.Cmd).Start. The
+	// benchmark harness uses it to start the process on a CPU of its own.
+	Start func(*exec.Cmd) error
 }
 
 // Server is a running function process plus the runtime API it talks to.
@@ -167,7 +171,11 @@ func NewServer(opts Options) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = opts.Stdout, opts.Stderr
 	// A grandchild holding the log pipes must not block Wait forever.
 	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
+	start := opts.Start
+	if start == nil {
+		start = (*exec.Cmd).Start
+	}
+	if err := start(cmd); err != nil {
 		_ = s.srv.Close()
 		<-s.serveDone
 		return nil, fmt.Errorf("fcruntime: start %s: %w", opts.Binary, err)

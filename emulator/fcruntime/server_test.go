@@ -384,3 +384,21 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	}
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }
+
+// TestStartHook: Options.Start starts the process (the benchmark places it
+// on a CPU of its own); an error from it is NewServer's.
+func TestStartHook(t *testing.T) {
+	var started int
+	s, _ := start(t, Options{Start: func(cmd *exec.Cmd) error { started++; return cmd.Start() }})
+	if started != 1 {
+		t.Fatalf("Start called %d times, want 1", started)
+	}
+	if _, err := s.Invoke(context.Background(), []byte(`{}`), InvokeOptions{}); err != nil {
+		t.Fatalf("Invoke after a hooked start: %v", err)
+	}
+	refused := errors.New("no CPU for you")
+	_, err := NewServer(Options{Binary: testfnBinary, Start: func(*exec.Cmd) error { return refused }})
+	if !errors.Is(err, refused) {
+		t.Errorf("NewServer with a failing Start: %v, want it to wrap %v", err, refused)
+	}
+}

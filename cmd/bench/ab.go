@@ -1,7 +1,7 @@
 package main
 
-// An A/B of cold-start CPU between builds: the way to judge a cold-start
-// change, whose effect is a few hundred microseconds against a process
+// A/B runs between builds: cold-start CPU (-ab) and warm latency
+// (-ab-warm), the way to judge a change. A cold-start change, whose effect is a few hundred microseconds against a process
 // CPU that varies by ±2 ms from one start to the next on this machine.
 // Measured one at a time in isolated programs, such changes looked like
 // 0.15–0.3 ms savings; compared paired in the function's own process,
@@ -39,8 +39,8 @@ func parseABSpec(s string) (abSpec, error) {
 	return abSpec{Binary: parts[0], Env: parts[1:]}, nil
 }
 
-// abResult is the CPU of each side's cold starts and, per round, each
-// side's CPU minus the first side's in the same round.
+// abResult is each side's figure per round (cold-start CPU, or warm
+// latency) and, per round, each side's minus the first side's.
 type abResult struct {
 	Specs []abSpec
 	CPU   []sample
@@ -93,10 +93,10 @@ func indexes(n int) []int {
 	return out
 }
 
-// render prints each side's median CPU and its paired difference from the
+// render prints each side's median and its paired difference from the
 // first side (median and quartiles of the per-round differences).
-func (a *abResult) render(w io.Writer) {
-	_, _ = fmt.Fprintf(w, "cold-start CPU, %d rounds; paired difference = this side − the first side, per round\n", len(a.CPU[0]))
+func (a *abResult) render(w io.Writer, what string) {
+	_, _ = fmt.Fprintf(w, "%s, %d rounds; paired difference = this side − the first side, per round\n", what, len(a.CPU[0]))
 	for k, sp := range a.Specs {
 		name := sp.Binary
 		if len(sp.Env) > 0 {
@@ -110,8 +110,55 @@ func (a *abResult) render(w io.Writer) {
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// runAB is `cmd/bench -ab`: it measures and prints, and writes no report.
-func runAB(list string, rounds int, stdout, stderr io.Writer) int {
+// measureABWarm keeps one process per side up and, round after round in
+// rotating order, times one invocation of each (event in → result out).
+func measureABWarm(specs []abSpec, rounds int, event []byte) (*abResult, error) {
+	es, err := ecsemu.NewServer(ecsemu.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer es.Close()
+	env := append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...)
+	hosts := make([]host, len(specs))
+	defer func() {
+		for _, h := range hosts {
+			if h != nil {
+				h.Close()
+			}
+		}
+	}()
+	for k, sp := range specs {
+		h, err := startHost(hostSpec{Name: sp.Binary, Binary: sp.Binary, Env: append(slices.Clone(env), sp.Env...)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: starting: %v", sp.Binary, err)
+		}
+		hosts[k] = h
+	}
+	res := &abResult{Specs: specs, CPU: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
+	const warmup = 100
+	for r := -warmup; r < rounds; r++ {
+		lat := make([]time.Duration, len(specs))
+		for _, k := range rotate(indexes(len(specs)), r+warmup) {
+			start := time.Now()
+			if _, err := invokeOnce(hosts[k], event); err != nil {
+				return nil, fmt.Errorf("%s: %v", specs[k].Binary, err)
+			}
+			lat[k] = time.Since(start)
+		}
+		if r < 0 {
+			continue
+		}
+		for k := range specs {
+			res.CPU[k] = append(res.CPU[k], lat[k])
+			res.Diff[k] = append(res.Diff[k], lat[k]-lat[0])
+		}
+	}
+	return res, nil
+}
+
+// runAB is `cmd/bench -ab` (warm: -ab-warm): it measures and prints, and
+// writes no report.
+func runAB(list string, rounds int, warm bool, stdout, stderr io.Writer) int {
 	var specs []abSpec
 	for _, s := range strings.Split(list, ",") {
 		sp, err := parseABSpec(s)
@@ -125,11 +172,21 @@ func runAB(list string, rounds int, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintln(stderr, "bench: -ab needs at least two binaries and -ab-rounds ≥ 1")
 		return 2
 	}
-	res, err := measureAB(specs, rounds, requestEvent("cn-hangzhou", true, false, dryRunPairs))
+	placement = pinHarness()
+	defer func() { placement.unpin(); placement = cpuPlan{} }()
+	if placement.Pinned {
+		_, _ = fmt.Fprintf(stdout, "measured processes on CPU %d, the harness on CPU %d\n", placement.Measured, placement.Harness)
+	}
+	event := requestEvent("cn-hangzhou", true, false, dryRunPairs)
+	measure, what := measureAB, "cold-start CPU"
+	if warm {
+		measure, what = measureABWarm, "warm latency"
+	}
+	res, err := measure(specs, rounds, event)
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	res.render(stdout)
+	res.render(stdout, what)
 	return 0
 }

@@ -1,0 +1,17 @@
+//go:build !linux
+
+package main
+
+// cpuPlan places nothing outside Linux.
+type cpuPlan struct {
+	Harness, Measured int
+	Pinned            bool
+}
+
+func pinHarness() cpuPlan { return cpuPlan{} }
+
+func (cpuPlan) unpin() {}
+
+var placement cpuPlan
+
+func startMeasured(start func() error) error { return start() }
