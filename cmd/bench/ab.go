@@ -10,7 +10,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -172,6 +175,25 @@ func runAB(list string, rounds int, warm bool, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintln(stderr, "bench: -ab needs at least two binaries and -ab-rounds ≥ 1")
 		return 2
 	}
+	// Each side runs from a copy written front to back, as the report's
+	// contenders do (rewriteAsUnpacked); the printed names stay the given.
+	dir, err := os.MkdirTemp("", "ecs-disk-rollback-ab-")
+	if err != nil {
+		_, _ = fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	run := slices.Clone(specs)
+	for k := range run {
+		run[k].Binary = filepath.Join(dir, strconv.Itoa(k), filepath.Base(specs[k].Binary))
+		if err := os.MkdirAll(filepath.Dir(run[k].Binary), 0o755); err == nil {
+			err = copyFile(specs[k].Binary, run[k].Binary)
+		}
+		if err != nil {
+			_, _ = fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+	}
 	placement = pinHarness()
 	defer func() { placement.unpin(); placement = cpuPlan{} }()
 	if placement.Pinned {
@@ -182,11 +204,12 @@ func runAB(list string, rounds int, warm bool, stdout, stderr io.Writer) int {
 	if warm {
 		measure, what = measureABWarm, "warm latency"
 	}
-	res, err := measure(specs, rounds, event)
+	res, err := measure(run, rounds, event)
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
+	res.Specs = specs
 	res.render(stdout, what)
 	return 0
 }
