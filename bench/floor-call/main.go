@@ -5,10 +5,11 @@
 // nothing else — no validation, no logging, no code of the function's.
 //
 // floor-sdk times its calls back to back in a tight loop; an invocation's
-// call comes after the process has idled waiting for the next event, which
-// makes the same call markedly slower. floor-call pays exactly that: the
-// runtime API round trip plus one SDK call per invocation, in one warm
-// process, so cmd/bench times it like the function (event in → result out).
+// call comes after the process has waited for the next event, and a call
+// after a wait can take longer (bench/CHANGES.md, round 5). floor-call
+// pays what an invocation pays: the runtime API round trip plus one SDK
+// call, in one warm process, so cmd/bench times it like the function
+// (event in → result out).
 // It reads the disks from the event's Disk array so it does what the event
 // asks; RegionId and DryRun are the dry run's. ECS_ENDPOINT is the ECS
 // emulator (http://host:port); the access key comes from

@@ -310,10 +310,10 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 
 	// The Node peer runs in rounds of its own. Its cold start is some fifty
 	// times a Go contender's, and in the same rotation its after-effects
-	// on the measured CPU slowed the Go processes that followed it: the
-	// function's ratio to floor-libs was 1.24–1.28× with it and 1.16×
-	// without it (bench/CHANGES.md, round 5). The Go contenders are
-	// compared with each other; the peer only against the function.
+	// on the measured CPU slowed the Go processes that followed it, the
+	// function more than the floors (bench/CHANGES.md, round 5). The Go
+	// contenders are compared with each other; the peer only with the
+	// function.
 	goContenders, peer := splitPeer(contenders)
 	logf("cold start: %d rounds × %d contenders", cfg.ColdRounds, len(goContenders)+1)
 	if rep.Cold, err = measureCold(goContenders, &floor, cfg.ColdRounds, event, logf); err != nil {

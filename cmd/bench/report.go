@@ -186,7 +186,7 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 	if w := rep.Warm; w != nil {
 		p("## Warm latency\n\nOne process per contender stays up; after %d warm-up invocations each, %d rounds of %d sequential invocations per contender, the order rotating (the Node peer in rounds of its own afterwards, as for cold start). ", max(rep.Config.WarmPerRound/2, 5), rep.Config.WarmRounds, rep.Config.WarmPerRound)
 		p("Function, floor-runtime, floor-call and peer are timed by the caller of the runtime emulator (event in → result out); floor-sdk times each `ResetDisks` call of its loop (one client, as a long-running program would). ")
-		p("floor-call, the runtime round trip and the one raw SDK call in one warm process, is the like-for-like floor of the function's warm path: floor-sdk's calls follow each other in a tight loop and never idle between calls, whereas an invocation's call comes after the process has idled waiting for its event, the function's as much as floor-call's.\n\n")
+		p("floor-call, the runtime round trip and the one raw SDK call in one warm process, is the like-for-like floor of the function's warm path: floor-sdk's calls follow each other in a tight loop and never wait between calls, whereas an invocation's call comes after the process has waited for its event, the function's as much as floor-call's.\n\n")
 		p("| contender | n | p50 | p99 | p25–p75 | p50 ÷ floor-sdk p50 |\n| --- | --- | --- | --- | --- | --- |\n")
 		fl := w[cFloorSDK].median()
 		for _, name := range warmContenders {

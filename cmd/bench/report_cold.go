@@ -53,7 +53,7 @@ func (rep *report) renderCold(p func(string, ...any), c *coldResult) {
 	p("floor-call is floor-runtime whose handler makes that one raw SDK call: its CPU is the libraries' start-up plus the SDK's first call, with no code of the function's. ")
 	p("%d rounds after one discarded warm-up round; in each round every contender runs once, the order rotating. ", rep.Config.ColdRounds)
 	if len(c.Wall[cPeer]) > 0 {
-		p("The Node peer runs in %d rounds of its own after them: in the same rotation, its second-long starts slowed the Go processes that followed it on the measured CPU (the function's ratio to floor-libs 1.24–1.28× with it, 1.16× without; bench/CHANGES.md). ", rep.Config.ColdRounds)
+		p("The Node peer runs in %d rounds of its own after them: in the same rotation, its second-long starts slowed the Go processes that followed it on the measured CPU, the function more than the floors (bench/CHANGES.md, round 5). ", rep.Config.ColdRounds)
 	}
 	p("Medians, p25–p75 in brackets.\n\n")
 	p("| contender | exec → first /next | /next → result | exec → result | CPU (user + sys) | function ÷ contender (wall, CPU) |\n| --- | --- | --- | --- | --- | --- |\n")

@@ -32,7 +32,7 @@ func (rep *report) cause(figure string) string {
 		msg := fmt.Sprintf("The runtime API round trip (floor-runtime, a hello-world) takes %s at p50 and the bare SDK call %s; the function takes %s more than both together: its own work per invocation and a larger answer to post.",
 			ms(fr), ms(fl), ms(max(0, fn-fr-fl)))
 		if fc := rep.Warm[cFloorCall].median(); fc > 0 {
-			msg += fmt.Sprintf(" floor-call, that round trip and that call in one warm process with no code of the function's, is itself %s of the sum: floor-sdk's calls follow each other in a tight loop, an invocation's call comes after the process idled, and takes longer (see the like-for-like row).",
+			msg += fmt.Sprintf(" floor-call, that round trip and that call in one warm process with no code of the function's, is itself %s of the sum (floor-sdk's calls follow each other in a tight loop; an invocation's call comes after the process waited for its event): of the function's excess, that much is not its code (see the like-for-like row).",
 				fmtRatio(ratio(fc, fr+fl)))
 		}
 		return msg + rep.inProcessCause()
