@@ -297,9 +297,12 @@ func TestSentDetection(t *testing.T) {
 	})
 }
 
-func TestDeadlineCutsSlowCall(t *testing.T) {
+// hungServer reads each request and never answers (for 10 s, or until the
+// test ends).
+func hungServer(t *testing.T) string {
+	t.Helper()
 	release := make(chan struct{})
-	defer close(release)
+	t.Cleanup(func() { close(release) })
 	addr, _ := rawServer(t, func(c net.Conn) {
 		readRequest(c)
 		select {
@@ -308,6 +311,11 @@ func TestDeadlineCutsSlowCall(t *testing.T) {
 		}
 		c.Close()
 	})
+	return addr
+}
+
+func TestDeadlineCutsSlowCall(t *testing.T) {
+	addr := hungServer(t)
 	for _, viaConnect := range []bool{false, true} {
 		c := newTestConnector("http://" + addr)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -354,16 +362,7 @@ func assertClean(t *testing.T, s string) {
 // comes, now that boundTransport drops the legacy Request.Cancel and the
 // timeout reaches the connection through the request's context alone.
 func TestClientTimeoutStillAborts(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	addr, _ := rawServer(t, func(c net.Conn) {
-		readRequest(c)
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-		c.Close()
-	})
+	addr := hungServer(t)
 	c := New(Config{Endpoint: "http://" + addr, Retry: fastRetry(), ConnectTimeout: 2 * time.Second, ReadTimeout: 300 * time.Millisecond})
 	e, err := c.Connect(context.Background(), testCreds)
 	if err != nil {

@@ -54,12 +54,11 @@ type abResult struct {
 // emulator with the dry run, the order rotating, and takes each process's
 // CPU from its rusage as the cold figures do.
 func measureAB(specs []abSpec, rounds int, event []byte) (*abResult, error) {
-	es, err := ecsemu.NewServer(ecsemu.Options{})
+	es, env, err := abEmulator()
 	if err != nil {
 		return nil, err
 	}
 	defer es.Close()
-	env := append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...)
 	res := &abResult{Specs: specs, CPU: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
 	for r := -1; r < rounds; r++ {
 		cpu := make([]time.Duration, len(specs))
@@ -111,17 +110,26 @@ func (a *abResult) render(w io.Writer, what string) {
 	}
 }
 
+// abEmulator starts the ECS emulator the sides call and returns the
+// environment every side gets.
+func abEmulator() (*ecsemu.Server, []string, error) {
+	es, err := ecsemu.NewServer(ecsemu.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return es, append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...), nil
+}
+
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // measureABWarm keeps one process per side up and, round after round in
 // rotating order, times one invocation of each (event in → result out).
 func measureABWarm(specs []abSpec, rounds int, event []byte) (*abResult, error) {
-	es, err := ecsemu.NewServer(ecsemu.Options{})
+	es, env, err := abEmulator()
 	if err != nil {
 		return nil, err
 	}
 	defer es.Close()
-	env := append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...)
 	hosts := make([]host, len(specs))
 	defer func() {
 		for _, h := range hosts {
