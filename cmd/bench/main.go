@@ -162,41 +162,6 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// report is everything one run measured.
-type report struct {
-	Config  config
-	Short   bool
-	Machine machine
-	Elapsed time.Duration
-	// Placement is where the measured processes and the harness ran.
-	Placement cpuPlan
-
-	Sizes struct {
-		Function, FunctionZip, FloorRuntime, FloorLibs, FloorSDK, FloorCall int64
-		ZipHow                                                              string
-	}
-	// Bytes is what each package adds to the function's binary over
-	// floor-libs, and what each ECS action costs (see sizes.go).
-	Bytes      *byteCosts
-	Init       []initLine
-	InitFloor  []initLine
-	InitLibs   []initLine
-	Cold       *coldResult
-	Warm       map[string]sample
-	Mem        map[string]memResult
-	Wait       *waitResult
-	Batch      *batchResult
-	Bench      []benchLine
-	Profile    []profLine
-	InProcess  *inProcessResult
-	Peer       *peerNode
-	PeerAbsent string // why the Node peer was not measured
-	// SignedWith counts the ECS emulator's verified requests by signature
-	// version over the cold and warm phases (the peer signs with ACS3).
-	SignedWith map[string]int
-	Errors     map[string]string
-}
-
 func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf func(string, ...any)) (*report, error) {
 	rep := &report{Config: cfg, Short: short, Machine: describeMachine(), Errors: map[string]string{}, Mem: map[string]memResult{}}
 	dir, err := os.MkdirTemp("", "ecs-disk-rollback-bench-")
