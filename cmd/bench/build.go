@@ -46,7 +46,7 @@ func buildStatic(root string, outs map[string]string) error {
 // rewriteAsUnpacked replaces the file at path with a copy written front to
 // back, as FC's unpacking of function.zip writes the deployed binary. The
 // Go linker writes its output through a memory map, and such a file, byte
-// for byte the same, cost 7–14% more CPU at cold start on this machine,
+// for byte the same, cost 8–17% more CPU at cold start on this machine,
 // by a margin that changed from one link to the next (four links of the
 // same code: 0 to +1.6 ms; bench/CHANGES.md, round 5). Every contender
 // gets the same treatment.
