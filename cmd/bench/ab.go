@@ -1,11 +1,12 @@
 package main
 
 // A/B runs between builds: cold-start CPU (-ab) and warm latency
-// (-ab-warm), the way to judge a change. A cold-start change, whose effect is a few hundred microseconds against a process
-// CPU that varies by ±2 ms from one start to the next on this machine.
-// Measured one at a time in isolated programs, such changes looked like
-// 0.15–0.3 ms savings; compared paired in the function's own process,
-// none moved its CPU (bench/CHANGES.md, round 5).
+// (-ab-warm), the way to judge a change. A cold-start change moves a few
+// hundred microseconds at most, against a process CPU that varies by
+// ±2 ms from one start to the next on this machine; measured one at a time
+// in small programs, such changes looked like 0.15–0.3 ms savings, and
+// compared paired in the function's own process none moved its CPU
+// (bench/CHANGES.md, round 5).
 
 import (
 	"fmt"
@@ -45,60 +46,55 @@ func parseABSpec(s string) (abSpec, error) {
 // abResult is each side's figure per round (cold-start CPU, or warm
 // latency) and, per round, each side's minus the first side's.
 type abResult struct {
-	Specs []abSpec
-	CPU   []sample
-	Diff  []sample
+	Specs  []abSpec
+	Figure []sample
+	Diff   []sample
 }
 
-// measureAB cold-starts every side once per round under the runtime
-// emulator with the dry run, the order rotating, and takes each process's
-// CPU from its rusage as the cold figures do.
-func measureAB(specs []abSpec, rounds int, event []byte) (*abResult, error) {
-	es, env, err := abEmulator()
+// measureAB runs the sides as contenders of the report's cold-start loop
+// (measureCold: one cold start of each per round, the order rotating) or,
+// warm, of its warm loop with one invocation per side per round
+// (measureWarm), and pairs the rounds: cold-start CPU or warm latency.
+func measureAB(specs []abSpec, rounds int, warm bool, event []byte) (*abResult, error) {
+	es, err := ecsemu.NewServer(ecsemu.Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer es.Close()
-	res := &abResult{Specs: specs, CPU: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
-	for r := -1; r < rounds; r++ {
-		cpu := make([]time.Duration, len(specs))
-		for _, k := range rotate(indexes(len(specs)), r+1) {
-			sp := specs[k]
-			c0 := childrenCPU()
-			h, err := startHost(hostSpec{Name: sp.Binary, Binary: sp.Binary, Env: append(slices.Clone(env), sp.Env...)})
-			if err != nil {
-				return nil, fmt.Errorf("%s: starting: %v", sp.Binary, err)
-			}
-			_, err = invokeOnce(h, event)
-			h.Close()
-			if err != nil {
-				return nil, fmt.Errorf("%s: cold invocation: %v", sp.Binary, err)
-			}
-			cpu[k] = childrenCPU() - c0
+	env := append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...)
+	cs := make([]contender, len(specs))
+	for k, sp := range specs {
+		name := strconv.Itoa(k) + " " + sp.Binary // unique, for the loops' maps
+		cs[k] = contender{Name: name, Hosted: true, Spec: hostSpec{Name: name, Binary: sp.Binary, Env: append(slices.Clone(env), sp.Env...)}}
+	}
+	quiet := func(string, ...any) {}
+	var per map[string]sample
+	if warm {
+		if per, err = measureWarm(cs, nil, rounds, 1, event, quiet); err != nil {
+			return nil, err
 		}
-		if r < 0 {
-			continue // warm-up round
+	} else {
+		c, err := measureCold(cs, nil, rounds, event, quiet)
+		if err != nil {
+			return nil, err
 		}
-		for k := range specs {
-			res.CPU[k] = append(res.CPU[k], cpu[k])
-			res.Diff[k] = append(res.Diff[k], cpu[k]-cpu[0])
+		per = c.CPU
+	}
+	res := &abResult{Specs: specs, Figure: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
+	first := per[cs[0].Name]
+	for k, c := range cs {
+		res.Figure[k] = per[c.Name]
+		for r, v := range per[c.Name] {
+			res.Diff[k] = append(res.Diff[k], v-first[r])
 		}
 	}
 	return res, nil
 }
 
-func indexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
 // render prints each side's median and its paired difference from the
 // first side (median and quartiles of the per-round differences).
 func (a *abResult) render(w io.Writer, what string) {
-	_, _ = fmt.Fprintf(w, "%s, %d rounds; paired difference = this side − the first side, per round\n", what, len(a.CPU[0]))
+	_, _ = fmt.Fprintf(w, "%s, %d rounds; paired difference = this side − the first side, per round\n", what, len(a.Figure[0]))
 	for k, sp := range a.Specs {
 		name := sp.Binary
 		if len(sp.Env) > 0 {
@@ -106,66 +102,11 @@ func (a *abResult) render(w io.Writer, what string) {
 		}
 		d := a.Diff[k]
 		_, _ = fmt.Fprintf(w, "%s: median %s; paired difference median %+.3f ms (p25 %+.3f, p75 %+.3f)\n",
-			name, ms(a.CPU[k].median()), msf(d.median()), msf(d.q(0.25)), msf(d.q(0.75)))
+			name, ms(a.Figure[k].median()), msf(d.median()), msf(d.q(0.25)), msf(d.q(0.75)))
 	}
-}
-
-// abEmulator starts the ECS emulator the sides call and returns the
-// environment every side gets.
-func abEmulator() (*ecsemu.Server, []string, error) {
-	es, err := ecsemu.NewServer(ecsemu.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return es, append(append([]string{"ECS_ENDPOINT=" + es.URL(), "LOG_LEVEL=info"}, sameRuntime...), accessKeyEnv...), nil
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// measureABWarm keeps one process per side up and, round after round in
-// rotating order, times one invocation of each (event in → result out).
-func measureABWarm(specs []abSpec, rounds int, event []byte) (*abResult, error) {
-	es, env, err := abEmulator()
-	if err != nil {
-		return nil, err
-	}
-	defer es.Close()
-	hosts := make([]host, len(specs))
-	defer func() {
-		for _, h := range hosts {
-			if h != nil {
-				h.Close()
-			}
-		}
-	}()
-	for k, sp := range specs {
-		h, err := startHost(hostSpec{Name: sp.Binary, Binary: sp.Binary, Env: append(slices.Clone(env), sp.Env...)})
-		if err != nil {
-			return nil, fmt.Errorf("%s: starting: %v", sp.Binary, err)
-		}
-		hosts[k] = h
-	}
-	res := &abResult{Specs: specs, CPU: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
-	const warmup = 100
-	for r := -warmup; r < rounds; r++ {
-		lat := make([]time.Duration, len(specs))
-		for _, k := range rotate(indexes(len(specs)), r+warmup) {
-			start := time.Now()
-			if _, err := invokeOnce(hosts[k], event); err != nil {
-				return nil, fmt.Errorf("%s: %v", specs[k].Binary, err)
-			}
-			lat[k] = time.Since(start)
-		}
-		if r < 0 {
-			continue
-		}
-		for k := range specs {
-			res.CPU[k] = append(res.CPU[k], lat[k])
-			res.Diff[k] = append(res.Diff[k], lat[k]-lat[0])
-		}
-	}
-	return res, nil
-}
 
 // runAB is `cmd/bench -ab` (warm: -ab-warm): it measures and prints, and
 // writes no report.
@@ -207,12 +148,11 @@ func runAB(list string, rounds int, warm bool, stdout, stderr io.Writer) int {
 	if placement.Pinned {
 		_, _ = fmt.Fprintf(stdout, "measured processes on CPU %d, the harness on CPU %d\n", placement.Measured, placement.Harness)
 	}
-	event := requestEvent("cn-hangzhou", true, false, dryRunPairs)
-	measure, what := measureAB, "cold-start CPU"
+	what := "cold-start CPU"
 	if warm {
-		measure, what = measureABWarm, "warm latency"
+		what = "warm latency"
 	}
-	res, err := measure(run, rounds, event)
+	res, err := measureAB(run, rounds, warm, requestEvent("cn-hangzhou", true, false, dryRunPairs))
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1

@@ -73,19 +73,6 @@ func setAllThreads(set *unix.CPUSet) error {
 	return nil
 }
 
-// placement is where the processes of the cold, warm and memory figures
-// run (measureAll and runAB set it).
-var placement cpuPlan
-
-// startMeasured runs start (a process start) so that the process lands on
-// the measured CPU when the harness is pinned.
-func startMeasured(start func() error) error {
-	if !placement.Pinned {
-		return start()
-	}
-	return startOn(placement.Measured, start)
-}
-
 // startOn runs start (a process start) on a thread bound to cpu, so that
 // the process and every thread it starts run there.
 func startOn(cpu int, start func() error) error {

@@ -99,6 +99,19 @@ func (f floorSDK) env() []string {
 	return append(append(os.Environ(), accessKeyEnv...), sameRuntime...)
 }
 
+// placement is where the processes of the cold, warm and memory figures
+// run (measureAll and runAB set it).
+var placement cpuPlan
+
+// startMeasured runs start (a process start) so that the process lands on
+// the measured CPU when the harness is pinned.
+func startMeasured(start func() error) error {
+	if !placement.Pinned {
+		return start()
+	}
+	return startOn(placement.Measured, start)
+}
+
 // accessKeyEnv is the ECS emulator's access key as the environment of the
 // floors that sign with the raw SDK (floor-sdk, floor-call).
 var accessKeyEnv = []string{"ALIBABA_CLOUD_ACCESS_KEY_ID=" + ecsemu.DefaultAccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + ecsemu.DefaultAccessKeySecret}
@@ -207,7 +220,7 @@ func fmtRound(round map[string]time.Duration, names []string) string {
 	return strings.Join(parts, ", ")
 }
 
-func rotate[T any](names []T, k int) []T {
+func rotate(names []string, k int) []string {
 	if len(names) == 0 {
 		return nil
 	}
