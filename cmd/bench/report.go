@@ -87,8 +87,8 @@ func (rep *report) targets() []target {
 		measured := fmt.Sprintf("%s vs %s + %s = %s (p99 %s)", ms(fn.median()), ms(fr.median()), ms(fl.median()), fmtRatio(r), ms(fn.p99()))
 		fc := w[cFloorCall]
 		if len(fc) > 0 {
-			// The floor itself against the formula: how far the sum is
-			// out of any implementation's reach.
+			// The floor itself against the formula: how much of the
+			// function's excess over the sum is not its code.
 			measured += "; floor-call alone: " + fmtRatio(ratio(fc.median(), floor))
 		}
 		add(target{"warm overhead (p50)", measured, "p50 ≤ 1.15 × (floor-runtime p50 + floor-sdk call p50)", r <= targetWarmRatio, false})
