@@ -49,6 +49,9 @@ type abResult struct {
 	Specs  []abSpec
 	Figure []sample
 	Diff   []sample
+	// CPU is each side's process CPU time per warm invocation (-ab-warm
+	// only; zero where /proc cannot tell).
+	CPU []time.Duration
 }
 
 // measureAB runs the sides as contenders of the report's cold-start loop
@@ -69,10 +72,13 @@ func measureAB(specs []abSpec, rounds int, warm bool, event []byte) (*abResult, 
 	}
 	quiet := func(string, ...any) {}
 	var per map[string]sample
+	var cpu map[string]time.Duration
 	if warm {
-		if per, err = measureWarm(cs, nil, rounds, 1, event, quiet); err != nil {
+		w, err := measureWarm(cs, nil, rounds, 1, event, quiet)
+		if err != nil {
 			return nil, err
 		}
+		per, cpu = w.Latency, w.CPU
 	} else {
 		c, err := measureCold(cs, nil, rounds, event, quiet)
 		if err != nil {
@@ -80,10 +86,11 @@ func measureAB(specs []abSpec, rounds int, warm bool, event []byte) (*abResult, 
 		}
 		per = c.CPU
 	}
-	res := &abResult{Specs: specs, Figure: make([]sample, len(specs)), Diff: make([]sample, len(specs))}
+	res := &abResult{Specs: specs, Figure: make([]sample, len(specs)), Diff: make([]sample, len(specs)), CPU: make([]time.Duration, len(specs))}
 	first := per[cs[0].Name]
 	for k, c := range cs {
 		res.Figure[k] = per[c.Name]
+		res.CPU[k] = cpu[c.Name]
 		for r, v := range per[c.Name] {
 			res.Diff[k] = append(res.Diff[k], v-first[r])
 		}
@@ -101,8 +108,12 @@ func (a *abResult) render(w io.Writer, what string) {
 			name += " (" + strings.Join(sp.Env, " ") + ")"
 		}
 		d := a.Diff[k]
-		_, _ = fmt.Fprintf(w, "%s: median %s; paired difference median %+.3f ms (p25 %+.3f, p75 %+.3f)\n",
-			name, ms(a.Figure[k].median()), msf(d.median()), msf(d.q(0.25)), msf(d.q(0.75)))
+		cpu := ""
+		if a.CPU != nil && a.CPU[k] > 0 {
+			cpu = fmt.Sprintf("; process CPU %.1f µs per invocation", float64(a.CPU[k])/float64(time.Microsecond))
+		}
+		_, _ = fmt.Fprintf(w, "%s: median %s; paired difference median %+.3f ms (p25 %+.3f, p75 %+.3f)%s\n",
+			name, ms(a.Figure[k].median()), msf(d.median()), msf(d.q(0.25)), msf(d.q(0.75)), cpu)
 	}
 }
 

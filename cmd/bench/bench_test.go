@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -377,5 +378,28 @@ func TestSplitPeer(t *testing.T) {
 	}
 	if len(peer) != 1 || peer[0].Name != cPeer {
 		t.Errorf("peer %+v, want the Node peer alone", peer)
+	}
+}
+
+func TestProcCPUTime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	before, err := procCPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Millisecond)
+	for time.Now().Before(deadline) { // spin: CPU time must grow
+	}
+	after, err := procCPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 5*time.Millisecond {
+		t.Errorf("CPU time grew by %v over 20 ms of spinning, want at least 5 ms", after-before)
+	}
+	if _, err := procCPUTime(-1); err == nil {
+		t.Error("procCPUTime(-1): no error")
 	}
 }

@@ -48,7 +48,7 @@ type config struct {
 }
 
 func fullConfig() config {
-	return config{ColdRounds: 41, WarmRounds: 6, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
+	return config{ColdRounds: 41, WarmRounds: 20, WarmPerRound: 100, MemInvocations: 1000, MemConcurrency: 8,
 		WaitResets: []time.Duration{1500 * time.Millisecond, 3 * time.Second, 5 * time.Second, 8 * time.Second, 12 * time.Second}, BatchReps: 6, BatchDryReps: 20, BenchCount: 5, Node: true}
 }
 
@@ -304,16 +304,19 @@ func measureAll(cfg config, root, cache, fnPkg string, keep, short bool, logf fu
 		}
 	}
 	logf("warm latency: %d rounds × %d invocations per contender", cfg.WarmRounds, cfg.WarmPerRound)
-	if rep.Warm, err = measureWarm(steady, &floor, cfg.WarmRounds, cfg.WarmPerRound, event, logf); err != nil {
+	w, err := measureWarm(steady, &floor, cfg.WarmRounds, cfg.WarmPerRound, event, logf)
+	if err != nil {
 		return nil, fmt.Errorf("warm latency: %w", err)
 	}
+	rep.Warm, rep.WarmCPU = w.Latency, w.CPU
 	if len(peer) > 0 {
 		logf("warm latency of the peer: rounds of its own")
 		pw, err := measureWarm(peer, nil, cfg.WarmRounds, cfg.WarmPerRound, event, logf)
 		if err != nil {
 			return nil, fmt.Errorf("warm latency: %w", err)
 		}
-		maps.Copy(rep.Warm, pw)
+		maps.Copy(rep.Warm, pw.Latency)
+		maps.Copy(rep.WarmCPU, pw.CPU)
 	}
 	contenders = append(steady, peer...)
 	rep.SignedWith = map[string]int{}

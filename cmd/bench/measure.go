@@ -230,10 +230,26 @@ func rotate(names []string, k int) []string {
 
 // ---- warm latency -------------------------------------------------------------
 
-// measureWarm keeps one process per contender alive (and floor-sdk's loop
-// when fs is not nil) and, round after round in rotating order, runs a
-// block of sequential invocations on each.
-func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byte, logf func(string, ...any)) (map[string]sample, error) {
+// warmResult is what measureWarm measured: each contender's latency per
+// invocation and, for each hosted contender, its process CPU time (user +
+// system, all threads) per invocation over the measured rounds.
+type warmResult struct {
+	Latency map[string]sample
+	CPU     map[string]time.Duration
+}
+
+// warmUpInvocations each contender gets before it is measured:
+// connections, lazily built SDK state, the JIT of the Node peer.
+const warmUpInvocations = 50
+
+// measureWarm keeps one process per contender up and, in each of rounds
+// rounds, invokes every contender perRound times in turn, the order
+// rotating. The report runs blocks of 100 sequential invocations, so each
+// process runs warm in its caches, as the target was set; -ab-warm
+// runs one invocation per side per round, each after the other sides ran
+// on the same CPU, which costs every contender more (bench/CHANGES.md,
+// round 6).
+func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byte, logf func(string, ...any)) (*warmResult, error) {
 	hosts := map[string]host{}
 	defer func() {
 		for _, h := range hosts {
@@ -261,8 +277,7 @@ func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byt
 		defer l.close()
 		loop = l
 	}
-	// Warm up: connections, lazily built SDK state, JIT for Node.
-	warmup := max(perRound/2, 5)
+	warmup := warmUpInvocations
 	for _, c := range cs {
 		for range warmup {
 			if _, err := invokeOnce(hosts[c.Name], event); err != nil {
@@ -276,6 +291,14 @@ func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byt
 		}
 	}
 	out := map[string]sample{}
+	// CPU is read around the measured rounds: the processes are idle
+	// between invocations, so what they use in between is theirs.
+	cpuBefore := map[string]time.Duration{}
+	for _, c := range cs {
+		if t, err := procCPUTime(hosts[c.Name].PID()); err == nil {
+			cpuBefore[c.Name] = t
+		}
+	}
 	for r := range rounds {
 		for _, name := range rotate(names, r) {
 			if name == cFloorSDK {
@@ -295,7 +318,17 @@ func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byt
 				out[name] = append(out[name], time.Since(start))
 			}
 		}
-		logf("warm round %d/%d done", r+1, rounds)
+		if every := max(rounds/10, 1); (r+1)%every == 0 || r+1 == rounds {
+			logf("warm round %d/%d done", r+1, rounds)
+		}
 	}
-	return out, nil
+	cpu := map[string]time.Duration{}
+	for _, c := range cs {
+		before, ok := cpuBefore[c.Name]
+		after, err := procCPUTime(hosts[c.Name].PID())
+		if ok && err == nil && rounds*perRound > 0 {
+			cpu[c.Name] = (after - before) / time.Duration(rounds*perRound)
+		}
+	}
+	return &warmResult{Latency: out, CPU: cpu}, nil
 }

@@ -54,12 +54,14 @@ type report struct {
 	}
 	// Bytes is what each package adds to the function's binary over
 	// floor-libs, and what each ECS action costs (see sizes.go).
-	Bytes      *byteCosts
-	Init       []initLine
-	InitFloor  []initLine
-	InitLibs   []initLine
-	Cold       *coldResult
-	Warm       map[string]sample
+	Bytes     *byteCosts
+	Init      []initLine
+	InitFloor []initLine
+	InitLibs  []initLine
+	Cold      *coldResult
+	Warm      map[string]sample
+	// WarmCPU is each hosted contender's process CPU per warm invocation.
+	WarmCPU    map[string]time.Duration
 	Mem        map[string]memResult
 	Wait       *waitResult
 	Batch      *batchResult
@@ -219,17 +221,22 @@ func renderMarkdown(rep *report, svgRel string) []byte {
 	}
 
 	if w := rep.Warm; w != nil {
-		p("## Warm latency\n\nOne process per contender stays up; after %d warm-up invocations each, %d rounds of %d sequential invocations per contender, the order rotating (the Node peer in rounds of its own afterwards, as for cold start). ", max(rep.Config.WarmPerRound/2, 5), rep.Config.WarmRounds, rep.Config.WarmPerRound)
+		p("## Warm latency\n\nOne process per contender stays up; after %d warm-up invocations each, %d rounds of %d sequential invocations per contender, the order rotating (the Node peer in rounds of its own afterwards, as for cold start). ", warmUpInvocations, rep.Config.WarmRounds, rep.Config.WarmPerRound)
 		p("Function, floor-runtime, floor-call and peer are timed by the caller of the runtime emulator (event in → result out); floor-sdk times each `ResetDisks` call of its loop (one client, as a long-running program would). ")
 		p("floor-call, the runtime round trip and the one raw SDK call in one warm process, is the like-for-like floor of the function's warm path: floor-sdk's calls follow each other in a tight loop and never wait between calls, whereas an invocation's call comes after the process has waited for its event, the function's as much as floor-call's.\n\n")
-		p("| contender | n | p50 | p99 | p25–p75 | p50 ÷ floor-sdk p50 |\n| --- | --- | --- | --- | --- | --- |\n")
+		p("Process CPU is the contender's CPU time (all its threads, from `/proc/PID/task/*/schedstat`) over the measured rounds ÷ its invocations: the work each invocation costs the process, which a fractional vCPU pays in full, apart from the latency the caller sees.\n\n")
+		p("| contender | n | p50 | p99 | p25–p75 | p50 ÷ floor-sdk p50 | process CPU per invocation |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 		fl := w[cFloorSDK].median()
 		for _, name := range warmContenders {
 			s := w[name]
 			if len(s) == 0 {
 				continue
 			}
-			p("| %s | %d | %s | %s | %s | %s |\n", name, len(s), ms(s.median()), ms(s.p99()), s.spread(), fmtRatio(ratio(s.median(), fl)))
+			cpu := "—"
+			if c := rep.WarmCPU[name]; c > 0 {
+				cpu = fmt.Sprintf("%.0f µs", float64(c)/float64(time.Microsecond))
+			}
+			p("| %s | %d | %s | %s | %s | %s | %s |\n", name, len(s), ms(s.median()), ms(s.p99()), s.spread(), fmtRatio(ratio(s.median(), fl)), cpu)
 		}
 		fnW, frW := w[cFunction].median(), w[cFloorRuntime].median()
 		p("\nThe runtime API round trip alone (floor-runtime, a hello-world) is %s at p50; floor-runtime + floor-sdk = %s, and the function is %s of that sum.", ms(frW), ms(frW+fl), fmtRatio(ratio(fnW, frW+fl)))
