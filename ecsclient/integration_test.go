@@ -264,6 +264,11 @@ func TestEmuErrorMapping(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "SignatureDoesNotMatch" {
 		t.Fatalf("%#v", err)
 	}
+	// ECS echoes the string to sign, the client's own: the secret is wrong,
+	// and Recommend says so as the SDK would.
+	if !strings.HasPrefix(ae.Recommend, "InvalidAccessKeySecret") {
+		t.Errorf("Recommend = %q, want the SDK's InvalidAccessKeySecret hint", ae.Recommend)
+	}
 	for _, leak := range []string{ecsemu.DefaultAccessKeyID, "STS.tok", "wrong-secret"} {
 		if strings.Contains(fmt.Sprintf("%#v %v", ae, ae), leak) {
 			t.Errorf("leak %q in %#v", leak, ae)

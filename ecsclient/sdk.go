@@ -230,12 +230,17 @@ func (c *Client) attempt(ctx context.Context, action string, ep endpoint, req re
 	if c.conn.onRawError != nil {
 		c.conn.onRawError(err)
 	}
+	var ans *errorAnswer
+	if errors.As(err, &ans) {
+		signatureRecommend(ans, req.GetStringToSign())
+	}
 	return c.mapError(action, err, st, actx)
 }
 
-// errPanic is an SDK panic turned into an error: NewServerError panics on
+// errPanic is an SDK panic turned into an error. NewServerError panics on
 // an error body whose Code (or RequestId, HostId, Message, Recommend) is
-// not a JSON string.
+// not a JSON string; answers of 400 and above no longer reach it
+// (errorAnswer), but any other panic in a call is contained the same way.
 type errPanic struct{ v any }
 
 func (e errPanic) Error() string { return fmt.Sprintf("SDK panic: %v", e.v) }
@@ -280,6 +285,26 @@ func truncate(s string) string {
 // *function.TransportError (no usable answer); no message keeps a URL or a
 // credential.
 func (c *Client) mapError(action string, err error, st *callState, actx context.Context) error {
+	var ans *errorAnswer
+	if errors.As(err, &ans) {
+		if ans.Unreadable != "" {
+			return &function.APIError{Code: "InvalidResponse", HTTPStatus: ans.Status,
+				Message: "ECS answered with an error body whose " + ans.Unreadable + " has the wrong type: " + truncate(c.redact(ans.Message))}
+		}
+		code := ans.Code
+		if code == "" {
+			// Not an ECS error body (e.g. a proxy's page): name it by status.
+			code = "HTTP" + strconv.Itoa(ans.Status)
+		}
+		return &function.APIError{
+			Code:       code,
+			Message:    truncate(c.redact(ans.Message)),
+			RequestID:  ans.RequestID,
+			HostID:     ans.HostID,
+			Recommend:  c.redact(ans.Recommend),
+			HTTPStatus: ans.Status,
+		}
+	}
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
 		code := se.ErrorCode()

@@ -106,6 +106,17 @@ func (t *boundTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st.sent = true // an answer proves it
 	st.status = resp.StatusCode
 	st.mu.Unlock()
+	if resp.StatusCode >= 400 {
+		// ECS's error answer is read here, not by the SDK (see
+		// errorAnswer), and handed back as the error. That is outside the
+		// RoundTripper contract (an answer is not an error) on purpose: the
+		// only caller is the SDK's http.Client, which returns the error
+		// unchanged inside a *url.Error (AutoRetry is off, and no redirect
+		// answer is 400 or above), and mapError takes it out.
+		ans := readErrorAnswer(resp)
+		done()
+		return nil, ans
+	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, done: done}
 	return resp, nil
 }
