@@ -123,6 +123,9 @@ func TestErrorMappingOddBodies(t *testing.T) {
 			return 502, "<html>Bad Gateway</html>", true
 		case "numcode":
 			return 400, `{"RequestId":"R","Code":42,"Message":"x"}`, true
+		case "numcode399":
+			// Below 400 the SDK reads the body itself, and panics on it.
+			return 399, `{"RequestId":"R","Code":42,"Message":"x"}`, true
 		case "badjson":
 			return 200, `{"RequestId":`, true
 		}
@@ -141,6 +144,10 @@ func TestErrorMappingOddBodies(t *testing.T) {
 	_, err = e.ResetDisk(ctx, function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "numcode", SnapshotID: "s"})
 	if !errors.As(err, &ae) || ae.Code != "InvalidResponse" || ae.HTTPStatus != 400 {
 		t.Errorf("numcode: %#v", err)
+	}
+	_, err = e.ResetDisk(ctx, function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "numcode399", SnapshotID: "s"})
+	if !errors.As(err, &ae) || ae.Code != "InvalidResponse" || ae.HTTPStatus != 399 || !strings.Contains(ae.Message, "could not read") {
+		t.Errorf("numcode399 (an SDK panic, contained): %#v", err)
 	}
 	_, err = e.ResetDisk(ctx, function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "badjson", SnapshotID: "s"})
 	var te *function.TransportError

@@ -245,25 +245,37 @@ type errPanic struct{ v any }
 
 func (e errPanic) Error() string { return fmt.Sprintf("SDK panic: %v", e.v) }
 
-func doAction(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsResponse) (err error) {
+// sdkCall is one SDK call for a kept goroutine (runShallow).
+type sdkCall struct {
+	cl   *ecs.Client
+	req  requests.AcsRequest
+	resp responses.AcsResponse
+	done chan error
+}
+
+// run makes the call, containing a panic of the SDK's as an errPanic.
+func (c *sdkCall) run() {
+	var err error
 	defer func() {
 		if v := recover(); v != nil {
 			err = errPanic{v}
 		}
+		c.done <- err
 	}()
-	return cl.DoAction(req, resp)
+	err = c.cl.DoAction(c.req, c.resp)
 }
 
 // doActionShallow runs the SDK call on a shallow goroutine, kept between
 // calls. Shallow: the SDK makes each request's SignatureNonce from the
 // calling goroutine's id, which it reads by formatting that goroutine's
-// whole stack (runtime.Stack); from the depth of an FC handler that costs
-// about 18 µs a call, from a shallow goroutine a few hundred nanoseconds.
-// Kept: an SDK call needs more stack than a new goroutine starts with, so
-// a fresh goroutine per call copied its stack to grow it, on every call
-// (bench/CHANGES.md, round 4).
+// whole stack (runtime.Stack), at about 1.3 µs a frame; from the depth of
+// an FC handler that cost about 18 µs a call. Kept: an SDK call needs more
+// stack than a new goroutine starts with, so a fresh goroutine per call
+// copied its stack to grow it, on every call (bench/CHANGES.md, round 4).
 func doActionShallow(cl *ecs.Client, req requests.AcsRequest, resp responses.AcsResponse) error {
-	return runShallow(func() error { return doAction(cl, req, resp) })
+	c := &sdkCall{cl: cl, req: req, resp: resp, done: make(chan error, 1)}
+	runShallow(c)
+	return <-c.done
 }
 
 func (c *Client) redact(s string) string {

@@ -6,36 +6,39 @@ package ecsclient
 // that ends after its call.
 const maxIdleSDKGoroutines = 4
 
+// shallowCall is one call for a kept goroutine: run makes it and reports
+// its end to whoever waits for it. run must not panic: a kept goroutine
+// has no caller to recover it.
+type shallowCall interface{ run() }
+
 // idleSDKGoroutines holds the kept goroutines, each as the channel it
 // takes its next call from. It is per process, not per Connector, so that
 // Connectors made and dropped (tests, tools) do not each keep goroutines.
-var idleSDKGoroutines = make(chan chan func(), maxIdleSDKGoroutines)
+var idleSDKGoroutines = make(chan chan shallowCall, maxIdleSDKGoroutines)
 
-// runShallow runs f on a kept goroutine and returns its error (see
-// doActionShallow for why). f must not panic: a kept goroutine has no
-// caller to recover it.
-func runShallow(f func() error) error {
-	done := make(chan error, 1)
-	call := func() { done <- f() }
+// runShallow hands c to a kept goroutine (see doActionShallow for why) and
+// returns at once; c.run reports when the call is done.
+func runShallow(c shallowCall) {
 	select {
 	case g := <-idleSDKGoroutines:
-		g <- call
+		g <- c
 	default:
-		go runSDKCalls(make(chan func()), call)
+		go runSDKCalls(make(chan shallowCall), c)
 	}
-	return <-done
 }
 
-// runSDKCalls runs call, then waits for the next one while there is room
-// among the idle goroutines.
-func runSDKCalls(next chan func(), call func()) {
+// runSDKCalls runs c, then waits for the next call while there is room
+// among the idle goroutines. It calls run directly, with no closure in
+// between: every frame under the SDK's call makes its goroutine-id read
+// (runtime.Stack) dearer.
+func runSDKCalls(next chan shallowCall, c shallowCall) {
 	for {
-		call()
+		c.run()
 		select {
 		case idleSDKGoroutines <- next:
 		default:
 			return
 		}
-		call = <-next
+		c = <-next
 	}
 }

@@ -9,6 +9,20 @@ import (
 	"testing"
 )
 
+// funcCall runs f on a kept goroutine and hands back its error.
+type funcCall struct {
+	f    func() error
+	done chan error
+}
+
+func (c *funcCall) run() { c.done <- c.f() }
+
+func runFunc(f func() error) error {
+	c := &funcCall{f: f, done: make(chan error, 1)}
+	runShallow(c)
+	return <-c.done
+}
+
 func TestRunShallow(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -26,7 +40,7 @@ func TestRunShallow(t *testing.T) {
 			for i := range tt.concurrent {
 				wg.Go(func() {
 					want := fmt.Errorf("call %d", i)
-					got := runShallow(func() error { <-release; return want })
+					got := runFunc(func() error { <-release; return want })
 					if got != want {
 						errs <- fmt.Errorf("call %d answered %v", i, got)
 					}
@@ -50,10 +64,10 @@ func TestRunShallow(t *testing.T) {
 // nonce stays unique by its counter and random part) and start no new ones.
 func TestRunShallowReusesGoroutines(t *testing.T) {
 	gid := func() error { return errors.New(goroutineID()) }
-	ids := map[string]bool{runShallow(gid).Error(): true}
+	ids := map[string]bool{runFunc(gid).Error(): true}
 	before := runtime.NumGoroutine()
 	for range 100 {
-		ids[runShallow(gid).Error()] = true
+		ids[runFunc(gid).Error()] = true
 	}
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("goroutines %d → %d over 100 sequential calls", before, after)

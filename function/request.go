@@ -100,7 +100,14 @@ func DecodeRequest(data []byte) (*Request, error) {
 	if len(data) > MaxEventBytes {
 		return nil, ValidationError([]Violation{{Field: "(event)", Rule: "max", Message: fmt.Sprintf("event is %d bytes; at most %d are accepted", len(data), MaxEventBytes)}})
 	}
-	if req, ok := decodeRequestFast(data); ok {
+	return decodeRequest(data, false)
+}
+
+// decodeRequest is DecodeRequest after the size check; validJSON says the
+// caller has already checked data with json.Valid (events.Detect does, for
+// every event), so the fast path need not scan it again.
+func decodeRequest(data []byte, validJSON bool) (*Request, error) {
+	if req, ok := decodeRequestFast(data, validJSON); ok {
 		return req, nil
 	}
 	return decodeRequestReflect(data)

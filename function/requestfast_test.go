@@ -69,7 +69,7 @@ func requestCorpus(t *testing.T) [][]byte {
 // the reflection path refuses or decodes differently.
 func checkFastMatchesReflect(t *testing.T, in []byte) (fastOK bool) {
 	t.Helper()
-	fast, ok := decodeRequestFast(in)
+	fast, ok := decodeRequestFast(in, false)
 	slow, err := decodeRequestReflect(in)
 	if !ok {
 		return false

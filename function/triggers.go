@@ -48,7 +48,12 @@ func (h *Handler) dispatch(ctx context.Context, inv Invocation, event []byte) (a
 		}
 		return h.runAlarm(ctx, inv, &alarm, "", "")
 	default:
-		return h.RunJSON(ctx, inv, event)
+		// Detect has checked that event is valid JSON, and dispatch its size.
+		req, err := decodeRequest(event, true)
+		if err != nil {
+			return nil, err
+		}
+		return h.Run(ctx, inv, req)
 	}
 }
 
