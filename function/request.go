@@ -69,7 +69,7 @@ type Request struct {
 	OnUnhealthy string `json:"OnUnhealthy,omitempty" validate:"omitempty,oneof=Report Undo,excluded_without=HealthCheck"`
 	// UndoRollback resets the disks of the instance's last rollback to the
 	// backups it took (undo.go), instead of Disk or an instance snapshot.
-	UndoRollback *UndoRollback `json:"UndoRollback,omitempty" validate:"excluded_with=Disk SnapshotGroupID InstanceID DiskIDs"`
+	UndoRollback *UndoRollback `json:"UndoRollback,omitempty" validate:"omitempty,excluded_with=Disk SnapshotGroupID InstanceID DiskIDs"`
 
 	// keyOrigin says who chose IdempotencyKey: a trigger ("eb", "timer",
 	// "cms") or the caller (""). Keys of different origins never match.

@@ -17,6 +17,7 @@ var oldTags = map[string]string{
 	"DiskIDs":         "excluded_with=Disk,omitempty,max=100,dive,diskid",
 	"InstanceID":      "excluded_with=Disk,excluded_without_all=Latest SnapshotGroupID,omitempty,instanceid",
 	"Latest":          "excluded_without=InstanceID,excluded_with=SnapshotGroupID",
+	"UndoRollback":    "excluded_with=Disk SnapshotGroupID InstanceID DiskIDs",
 }
 
 // withOldTags copies req's exported fields into a struct type made from
