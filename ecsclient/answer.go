@@ -1,12 +1,13 @@
 package ecsclient
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/jsonscan"
 )
 
 // errorAnswer is an HTTP answer of 400 or above from ECS, read by
@@ -51,30 +52,37 @@ func readErrorAnswer(resp *http.Response) *errorAnswer {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	ans := &errorAnswer{Status: resp.StatusCode, Message: string(body)}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
+	i := jsonscan.SkipSpace(body, 0)
+	if i == len(body) || body[i] != '{' || !json.Valid(body) {
 		return ans // not a JSON object: the SDK finds no field either
 	}
 	// The SDK's order: when several fields are unreadable, it panics on
-	// the first of these.
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"RequestId", &ans.RequestID}, {"HostId", &ans.HostID}, {"Code", &ans.Code}, {"Recommend", &ans.Recommend}, {"Message", &ans.Message}} {
-		raw, ok := fields[f.key]
-		if !ok || bytes.Equal(raw, []byte("null")) {
+	// the first of these. AccessDeniedDetail is not kept, but the SDK
+	// panics when it is present and not an object.
+	keys := [...]string{"RequestId", "HostId", "Code", "Recommend", "Message", "AccessDeniedDetail"}
+	dsts := [...]*string{&ans.RequestID, &ans.HostID, &ans.Code, &ans.Recommend, &ans.Message, nil}
+	var raws [len(keys)][]byte // the last of each key, as encoding/json keeps
+	jsonscan.ForEachMember(body, i, func(key string, value []byte) {
+		for k := range keys {
+			if key == keys[k] {
+				raws[k] = value
+			}
+		}
+	})
+	for k, raw := range raws {
+		if raw == nil || string(raw) == "null" {
 			continue
 		}
-		if json.Unmarshal(raw, f.dst) != nil && ans.Unreadable == "" {
-			ans.Unreadable = f.key
+		if dsts[k] == nil { // AccessDeniedDetail
+			if raw[0] != '{' && ans.Unreadable == "" {
+				ans.Unreadable = keys[k]
+			}
+			continue
 		}
-	}
-	// AccessDeniedDetail is not kept, but the SDK panics when it is
-	// present and not an object.
-	if raw, ok := fields["AccessDeniedDetail"]; ok && !bytes.Equal(raw, []byte("null")) {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil && ans.Unreadable == "" {
-			ans.Unreadable = "AccessDeniedDetail"
+		if s, ok := jsonscan.String(raw); ok {
+			*dsts[k] = s
+		} else if ans.Unreadable == "" {
+			ans.Unreadable = keys[k]
 		}
 	}
 	return ans

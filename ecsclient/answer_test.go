@@ -31,48 +31,68 @@ func readByAdapter(status int, body string) *errorAnswer {
 	return readErrorAnswer(&http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(body))})
 }
 
+// errorBodies are answers of every shape the adapter must read as the
+// SDK does; they also seed FuzzErrorAnswerMatchesSDK.
+var errorBodies = []string{
+	`{"RequestId":"R-1","HostId":"ecs.aliyuncs.com","Code":"DryRunOperation","Message":"Request validation has been passed with DryRun flag set.","Recommend":"https://api.aliyun.com/troubleshoot?q=DryRunOperation&product=Ecs"}`,
+	`{"RequestId":"R-2","Code":"Throttling.User"}`,                // no Message: the body is the message
+	`{"RequestId":"R-3","Code":"X","Message":null,"HostId":null}`, // null is absent
+	`{"Code":"X","Message":"first","Message":"second"}`,           // the last duplicate wins
+	`{"code":"lower","message":"keys are case-sensitive"}`,
+	`{"RequestId":"R","Code":42,"Message":"x"}`, // the SDK panics
+	`{"RequestId":7,"Code":42}`,                 // the SDK panics (on the first)
+	`{"Code":"NoPermission","AccessDeniedDetail":{"PolicyType":"AccountLevelIdentityBasedPolicy"}}`,
+	`{"Code":"NoPermission","AccessDeniedDetail":"text"}`, // the SDK panics
+	`{"Code":"X","Message":"\u00e9\n\"quoted\""}`,
+	`["not", "an", "object"]`,
+	`"a JSON string"`,
+	`<html><body>502 Bad Gateway</body></html>`,
+	``,
+	`{"RequestId":`,
+	`{"Code":"\u0041ccess","Message":"esc\"aped \\ \/"}`,
+	"{\"Code\":\"bad\xffutf8\",\"Message\":\"\xc3\"}",
+	`{"\u0043ode":"EscapedKey"}`,
+	`  {"Code" : "Spaced" , "Message" : [1, {"Code":"nested"}] }  `,
+	`{"Code":"X"} trailing`,
+}
+
 // TestErrorAnswerMatchesSDK holds readErrorAnswer to the SDK's own reading
 // of the same bodies: the fields an APIError is made of come out the same,
 // and a body the SDK panics on is Unreadable.
 func TestErrorAnswerMatchesSDK(t *testing.T) {
-	bodies := []string{
-		`{"RequestId":"R-1","HostId":"ecs.aliyuncs.com","Code":"DryRunOperation","Message":"Request validation has been passed with DryRun flag set.","Recommend":"https://api.aliyun.com/troubleshoot?q=DryRunOperation&product=Ecs"}`,
-		`{"RequestId":"R-2","Code":"Throttling.User"}`,                // no Message: the body is the message
-		`{"RequestId":"R-3","Code":"X","Message":null,"HostId":null}`, // null is absent
-		`{"Code":"X","Message":"first","Message":"second"}`,           // the last duplicate wins
-		`{"code":"lower","message":"keys are case-sensitive"}`,
-		`{"RequestId":"R","Code":42,"Message":"x"}`, // the SDK panics
-		`{"RequestId":7,"Code":42}`,                 // the SDK panics (on the first)
-		`{"Code":"NoPermission","AccessDeniedDetail":{"PolicyType":"AccountLevelIdentityBasedPolicy"}}`,
-		`{"Code":"NoPermission","AccessDeniedDetail":"text"}`, // the SDK panics
-		`{"Code":"X","Message":"\u00e9\n\"quoted\""}`,
-		`["not", "an", "object"]`,
-		`"a JSON string"`,
-		`<html><body>502 Bad Gateway</body></html>`,
-		``,
-		`{"RequestId":`,
+	for i, body := range errorBodies {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { checkReadsAsSDK(t, body) })
 	}
-	for i, body := range bodies {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			want := readBySDK(400, body)
-			got := readByAdapter(400, body)
-			if want.panics {
-				if got.Unreadable == "" {
-					t.Errorf("the SDK panics on %s; the adapter reads %#v", body, got)
-				}
-				return
-			}
-			if got.Unreadable != "" {
-				t.Fatalf("Unreadable %q for %s, which the SDK reads", got.Unreadable, body)
-			}
-			gotR := sdkReading{code: got.Code, message: got.Message, requestID: got.RequestID, hostID: got.HostID, recommend: got.Recommend}
-			if gotR != want {
-				t.Errorf("body %s:\nadapter %+v\nSDK     %+v", body, gotR, want)
-			}
-			if got.Status != 400 {
-				t.Errorf("Status = %d", got.Status)
-			}
-		})
+}
+
+// FuzzErrorAnswerMatchesSDK: on any body, the adapter reads what the SDK
+// reads, or finds it unreadable exactly where the SDK panics.
+func FuzzErrorAnswerMatchesSDK(f *testing.F) {
+	for _, b := range errorBodies {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body string) { checkReadsAsSDK(t, body) })
+}
+
+func checkReadsAsSDK(t *testing.T, body string) {
+	t.Helper()
+	want := readBySDK(400, body)
+	got := readByAdapter(400, body)
+	if want.panics {
+		if got.Unreadable == "" {
+			t.Errorf("the SDK panics on %q; the adapter reads %#v", body, got)
+		}
+		return
+	}
+	if got.Unreadable != "" {
+		t.Fatalf("Unreadable %q for %q, which the SDK reads", got.Unreadable, body)
+	}
+	gotR := sdkReading{code: got.Code, message: got.Message, requestID: got.RequestID, hostID: got.HostID, recommend: got.Recommend}
+	if gotR != want {
+		t.Errorf("body %q:\nadapter %+v\nSDK     %+v", body, gotR, want)
+	}
+	if got.Status != 400 {
+		t.Errorf("Status = %d", got.Status)
 	}
 }
 

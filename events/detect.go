@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ecs-disk-rollback/ecs-disk-rollback/internal/jsonscan"
 )
 
 // Kind is the shape of an event.
@@ -96,7 +98,7 @@ var requestKeySet = func() map[string]bool {
 // Detect runs on every cold start, where FC's smallest instance has 0.05
 // vCPU: 50 µs there is about 1 ms of the start-up budget (cold start), so the scan stays.
 func Detect(raw []byte) (Kind, error) {
-	i := skipSpace(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if i == len(raw) {
 		return KindUnknown, unrecognized("the event is empty")
 	}
@@ -111,7 +113,7 @@ func Detect(raw []byte) (Kind, error) {
 		return KindUnknown, unrecognized("the event is a JSON " + scalarName(raw[i]) + ", not an object")
 	}
 	var has struct{ specversion, triggerTime, triggerName, requestContext, rawPath, version, alertState, request bool }
-	forEachKey(raw, i, func(k string) {
+	jsonscan.ForEachMember(raw, i, func(k string, _ []byte) {
 		switch k {
 		case "specversion":
 			has.specversion = true
@@ -166,7 +168,7 @@ func scalarName(c byte) string {
 
 // detectArray accepts a non-empty array of objects. raw is valid JSON.
 func detectArray(raw []byte, i int) (Kind, error) {
-	i = skipSpace(raw, i+1)
+	i = jsonscan.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == ']' {
 		return KindUnknown, unrecognized("the event is an empty JSON array")
 	}
@@ -174,105 +176,11 @@ func detectArray(raw []byte, i int) (Kind, error) {
 		if raw[i] != '{' {
 			return KindUnknown, unrecognized(fmt.Sprintf("element %d of the JSON array is not an object", n))
 		}
-		i = skipSpace(raw, skipValue(raw, i))
+		i = jsonscan.SkipSpace(raw, jsonscan.SkipValue(raw, i))
 		if i >= len(raw) || raw[i] == ']' {
 			break
 		}
-		i = skipSpace(raw, i+1) // the comma
+		i = jsonscan.SkipSpace(raw, i+1) // the comma
 	}
 	return KindCloudEventBatch, nil
-}
-
-// forEachKey calls fn with each top-level key of the object at raw[i].
-// raw must be valid JSON.
-func forEachKey(raw []byte, i int, fn func(string)) {
-	i = skipSpace(raw, i+1)
-	for i < len(raw) && raw[i] == '"' {
-		end := skipString(raw, i)
-		key := raw[i+1 : end-1]
-		if containsByte(key, '\\') {
-			var s string
-			if json.Unmarshal(raw[i:end], &s) == nil {
-				fn(s)
-			}
-		} else {
-			fn(string(key))
-		}
-		i = skipSpace(raw, end)
-		if i < len(raw) && raw[i] == ':' {
-			i = skipSpace(raw, i+1)
-		}
-		i = skipSpace(raw, skipValue(raw, i))
-		if i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
-			continue
-		}
-		return
-	}
-}
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index just past the string starting at b[i] ('"').
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index just past the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
 }
