@@ -58,7 +58,7 @@ type abResult struct {
 // (measureCold: one cold start of each per round, the order rotating) or,
 // warm, of its warm loop with one invocation per side per round
 // (measureWarm), and pairs the rounds: cold-start CPU or warm latency.
-func measureAB(specs []abSpec, rounds int, warm bool, event []byte) (*abResult, error) {
+func measureAB(specs []abSpec, rounds, perRound int, warm bool, event []byte) (*abResult, error) {
 	es, err := ecsemu.NewServer(ecsemu.Options{})
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func measureAB(specs []abSpec, rounds int, warm bool, event []byte) (*abResult, 
 	var per map[string]sample
 	var cpu map[string]time.Duration
 	if warm {
-		w, err := measureWarm(cs, nil, rounds, 1, event, quiet)
+		w, err := measureWarm(cs, nil, rounds, max(perRound, 1), event, quiet)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func measureAB(specs []abSpec, rounds int, warm bool, event []byte) (*abResult, 
 // render prints each side's median and its paired difference from the
 // first side (median and quartiles of the per-round differences).
 func (a *abResult) render(w io.Writer, what string) {
-	_, _ = fmt.Fprintf(w, "%s, %d rounds; paired difference = this side − the first side, per round\n", what, len(a.Figure[0]))
+	_, _ = fmt.Fprintf(w, "%s, %d samples per side; paired difference = this side − the first side, sample by sample\n", what, len(a.Figure[0]))
 	for k, sp := range a.Specs {
 		name := sp.Binary
 		if len(sp.Env) > 0 {
@@ -121,7 +121,7 @@ func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond
 
 // runAB is `cmd/bench -ab` (warm: -ab-warm): it measures and prints, and
 // writes no report.
-func runAB(list string, rounds int, warm bool, stdout, stderr io.Writer) int {
+func runAB(list string, rounds, perRound int, warm bool, stdout, stderr io.Writer) int {
 	var specs []abSpec
 	for _, s := range strings.Split(list, ",") {
 		sp, err := parseABSpec(s)
@@ -162,8 +162,11 @@ func runAB(list string, rounds int, warm bool, stdout, stderr io.Writer) int {
 	what := "cold-start CPU"
 	if warm {
 		what = "warm latency"
+		if perRound > 1 {
+			what = fmt.Sprintf("warm latency in blocks of %d invocations", perRound)
+		}
 	}
-	res, err := measureAB(run, rounds, warm, requestEvent("cn-hangzhou", true, false, dryRunPairs))
+	res, err := measureAB(run, rounds, perRound, warm, requestEvent("cn-hangzhou", true, false, dryRunPairs))
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, "bench:", err)
 		return 1

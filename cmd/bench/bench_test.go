@@ -353,7 +353,7 @@ func TestABCold(t *testing.T) {
 		t.Fatalf("bench -ab exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"cold-start CPU, 3 rounds", bin + ": median ", "paired difference median +0.000 ms", bin + " (LOG_LEVEL=warn): median "} {
+	for _, want := range []string{"cold-start CPU, 3 samples per side", bin + ": median ", "paired difference median +0.000 ms", bin + " (LOG_LEVEL=warn): median "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("-ab output lacks %q:\n%s", want, out)
 		}
@@ -362,8 +362,15 @@ func TestABCold(t *testing.T) {
 	if code := run([]string{"-ab", bin + "," + bin, "-ab-warm", "-ab-rounds", "5"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("bench -ab -ab-warm exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
-	if out := stdout.String(); !strings.Contains(out, "warm latency, 5 rounds") || strings.Count(out, bin+": median ") != 2 {
+	if out := stdout.String(); !strings.Contains(out, "warm latency, 5 samples per side") || strings.Count(out, bin+": median ") != 2 || strings.Count(out, "process CPU") != 2 {
 		t.Errorf("-ab -ab-warm output:\n%s", out)
+	}
+	stdout.Reset()
+	if code := run([]string{"-ab", bin + "," + bin, "-ab-warm", "-ab-per-round", "3", "-ab-rounds", "2"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("bench -ab -ab-warm -ab-per-round exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if out := stdout.String(); !strings.Contains(out, "warm latency in blocks of 3 invocations, 6 samples per side") {
+		t.Errorf("-ab -ab-warm -ab-per-round 3 output:\n%s", out)
 	}
 	if code := run([]string{"-ab", bin}, &stdout, &stderr); code != 2 {
 		t.Errorf("-ab with one binary exited %d, want 2", code)

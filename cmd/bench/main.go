@@ -76,11 +76,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ab := fs.String("ab", "", "instead of the report: A/B the cold-start CPU of function builds, comma-separated binary[:K=V...] (e.g. target/old,target/main), -ab-rounds rounds; prints each side's median and its paired difference from the first")
 	abRounds := fs.Int("ab-rounds", 300, "rounds of -ab")
 	abWarm := fs.Bool("ab-warm", false, "-ab compares warm latency instead: one process per side stays up, one invocation each per round")
+	abPerRound := fs.Int("ab-per-round", 1, "-ab-warm: invocations per side per round (100: the report's blocks, each process warm in its caches)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *ab != "" {
-		return runAB(*ab, *abRounds, *abWarm, stdout, stderr)
+		return runAB(*ab, *abRounds, *abPerRound, *abWarm, stdout, stderr)
 	}
 	cfg := fullConfig()
 	if *short {
