@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -25,7 +26,7 @@ func (rep *report) cause(figure string) string {
 	switch {
 	case figure == figureWarmLikeForLike && rep.Warm != nil:
 		fn, fc := rep.Warm[cFunction].median(), rep.Warm[cFloorCall].median()
-		return fmt.Sprintf("floor-call, the runtime API round trip and the one raw SDK call in one warm process, takes %s at p50; the function takes %s more: its own work per invocation (decoding, validation, the plan, logging, the result) and a larger answer to post.%s",
+		return fmt.Sprintf("floor-call, the runtime API round trip and the one raw SDK call in one warm process, takes %s at p50; the function takes %s more: its own work per invocation (decoding, validation, the plan, its log line, the result) and a larger answer to post.%s",
 			ms(fc), ms(max(0, fn-fc)), rep.inProcessCause())
 	case strings.HasPrefix(figure, "warm") && rep.Warm != nil:
 		fn, fl, fr := rep.Warm[cFunction].median(), rep.Warm[cFloorSDK].median(), rep.Warm[cFloorRuntime].median()
@@ -77,13 +78,18 @@ func (rep *report) inProcessCause() string {
 	}
 	var parts []string
 	for _, pt := range ip.Parts {
-		if d := pt.InvokeUs - pt.RawUs; d >= 3 && pt.Func != "sdk.(*Client).DoActionWithSigner" {
-			parts = append(parts, fmt.Sprintf("`%s` +%.0f µs", pt.Func, d))
+		if d := pt.InvokeUs - pt.RawUs; math.Abs(d) >= 3 && pt.Func != "sdk.(*Client).DoActionWithSigner" {
+			parts = append(parts, fmt.Sprintf("`%s` %+.0f µs", pt.Func, d))
 		}
 	}
-	s := fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs more than the raw call (see Warm latency)", (ip.InvokeNs-ip.RawNs)/1000)
+	d := (ip.InvokeNs - ip.RawNs) / 1000
+	more := "more"
+	if d < 0 {
+		more = "less"
+	}
+	s := fmt.Sprintf(" In process, without the runtime API, a warm invocation costs %.0f µs %s than the raw call (see Warm latency)", math.Abs(d), more)
 	if len(parts) > 0 {
-		s += "; of the functions the profile follows, " + strings.Join(parts, ", ") + " (`DecodeRequest` and `Validate` are the handler's own decoding and checks, see Handler CPU)"
+		s += "; of the functions the profile follows, " + strings.Join(parts, ", ") + " (`DecodeRequest` and `Validate` are the handler's own decoding and checks, see Handler CPU; the SDK's error reading is ecsclient's own, inside `net/http.(*Client).Do`)"
 	}
 	return s + "; no other followed function differs by 3 µs or more."
 }
