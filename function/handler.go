@@ -116,8 +116,11 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 	if h.Logger == nil {
 		return
 	}
-	attrs := []any{slog.String("fcRequestId", inv.RequestID), slog.String("regionId", req.RegionID),
-		slog.Int("disks", plannedDisks(req, res)), slog.Bool("dryRun", req.DryRun), slog.Int64("durationMs", h.since(start))}
+	// slog.Attr values, not ...any: each any would box an Attr only for
+	// slog to unbox it again.
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs, slog.String("fcRequestId", inv.RequestID), slog.String("regionId", req.RegionID),
+		slog.Int("disks", plannedDisks(req, res)), slog.Bool("dryRun", req.DryRun), slog.Int64("durationMs", h.since(start)))
 	if res != nil {
 		attrs = append(attrs, slog.String("status", res.Summary.Status), slog.String("ecsRequestId", res.RequestID),
 			slog.Int("succeeded", res.Summary.Succeeded), slog.Int("failed", res.Summary.Failed))
@@ -128,10 +131,10 @@ func (h *Handler) log(ctx context.Context, inv Invocation, req *Request, res *Re
 			attrs = append(attrs, slog.String("errorType", fe.Code), slog.String("ecsRequestId", fe.RequestID))
 		}
 		attrs = append(attrs, slog.String("error", err.Error()))
-		LogRecord(ctx, h.Logger, slog.LevelWarn, "rollback failed", attrs...)
+		logAttrs(ctx, h.Logger, slog.LevelWarn, "rollback failed", attrs)
 		return
 	}
-	LogRecord(ctx, h.Logger, slog.LevelInfo, "rollback done", attrs...)
+	logAttrs(ctx, h.Logger, slog.LevelInfo, "rollback done", attrs)
 }
 
 // LogRecord logs like l.Log but without the caller's program counter:
@@ -145,6 +148,16 @@ func LogRecord(ctx context.Context, l *slog.Logger, level slog.Level, msg string
 	}
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.Add(attrs...)
+	_ = l.Handler().Handle(ctx, r)
+}
+
+// logAttrs is LogRecord for attributes already made.
+func logAttrs(ctx context.Context, l *slog.Logger, level slog.Level, msg string, attrs []slog.Attr) {
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	r := slog.NewRecord(time.Now(), level, msg, 0)
+	r.AddAttrs(attrs...)
 	_ = l.Handler().Handle(ctx, r)
 }
 
