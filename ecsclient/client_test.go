@@ -123,6 +123,8 @@ func TestErrorMappingOddBodies(t *testing.T) {
 			return 502, "<html>Bad Gateway</html>", true
 		case "numcode":
 			return 400, `{"RequestId":"R","Code":42,"Message":"x"}`, true
+		case "code399":
+			return 399, `{"RequestId":"R","Code":"Odd","Message":"m"}`, true
 		case "numcode399":
 			// Below 400 the SDK reads the body itself, and panics on it.
 			return 399, `{"RequestId":"R","Code":42,"Message":"x"}`, true
@@ -144,6 +146,10 @@ func TestErrorMappingOddBodies(t *testing.T) {
 	_, err = e.ResetDisk(ctx, function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "numcode", SnapshotID: "s"})
 	if !errors.As(err, &ae) || ae.Code != "InvalidResponse" || ae.HTTPStatus != 400 {
 		t.Errorf("numcode: %#v", err)
+	}
+	_, err = e.ResetDisk(ctx, function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "code399", SnapshotID: "s"})
+	if !errors.As(err, &ae) || ae.Code != "Odd" || ae.HTTPStatus != 399 || ae.RequestID != "R" || ae.Message != "m" {
+		t.Errorf("code399 (read by the SDK): %#v", err)
 	}
 	_, err = e.ResetDisk(ctx, function.ResetDiskInput{RegionID: "cn-hangzhou", DiskID: "numcode399", SnapshotID: "s"})
 	if !errors.As(err, &ae) || ae.Code != "InvalidResponse" || ae.HTTPStatus != 399 || !strings.Contains(ae.Message, "could not read") {

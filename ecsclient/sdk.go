@@ -230,11 +230,7 @@ func (c *Client) attempt(ctx context.Context, action string, ep endpoint, req re
 	if c.conn.onRawError != nil {
 		c.conn.onRawError(err)
 	}
-	var ans *errorAnswer
-	if errors.As(err, &ans) {
-		signatureRecommend(ans, req.GetStringToSign())
-	}
-	return c.mapError(action, err, st, actx)
+	return c.mapError(action, err, st, actx, req.GetStringToSign())
 }
 
 // errPanic is an SDK panic turned into an error. NewServerError panics on
@@ -300,42 +296,19 @@ func truncate(s string) string {
 // mapError turns an SDK error into *function.APIError (ECS answered) or
 // *function.TransportError (no usable answer); no message keeps a URL or a
 // credential.
-func (c *Client) mapError(action string, err error, st *callState, actx context.Context) error {
+func (c *Client) mapError(action string, err error, st *callState, actx context.Context, stringToSign string) error {
 	var ans *errorAnswer
-	if errors.As(err, &ans) {
-		if ans.Unreadable != "" {
-			return &function.APIError{Code: "InvalidResponse", HTTPStatus: ans.Status,
-				Message: "ECS answered with an error body whose " + ans.Unreadable + " has the wrong type: " + truncate(c.redact(ans.Message))}
-		}
-		code := ans.Code
-		if code == "" {
-			// Not an ECS error body (e.g. a proxy's page): name it by status.
-			code = "HTTP" + strconv.Itoa(ans.Status)
-		}
-		return &function.APIError{
-			Code:       code,
-			Message:    truncate(c.redact(ans.Message)),
-			RequestID:  ans.RequestID,
-			HostID:     ans.HostID,
-			Recommend:  c.redact(ans.Recommend),
-			HTTPStatus: ans.Status,
-		}
-	}
 	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		code := se.ErrorCode()
-		if code == "" {
-			// Not an ECS error body (e.g. a proxy's page): name it by status.
-			code = "HTTP" + strconv.Itoa(se.HttpStatus())
-		}
-		return &function.APIError{
-			Code:       code,
-			Message:    truncate(c.redact(se.Message())),
-			RequestID:  se.RequestId(),
-			HostID:     se.HostId(),
-			Recommend:  c.redact(se.Recommend()),
-			HTTPStatus: se.HttpStatus(),
-		}
+	switch {
+	case errors.As(err, &ans):
+		signatureRecommend(ans, stringToSign)
+	case errors.As(err, &se):
+		// An answer below 400 that is not a success: the SDK read it.
+		ans = &errorAnswer{Status: se.HttpStatus(), Code: se.ErrorCode(), Message: se.Message(),
+			RequestID: se.RequestId(), HostID: se.HostId(), Recommend: se.Recommend()}
+	}
+	if ans != nil {
+		return c.apiError(ans)
 	}
 	var pe errPanic
 	if errors.As(err, &pe) && st.Status() != 0 {
@@ -348,6 +321,28 @@ func (c *Client) mapError(action string, err error, st *callState, actx context.
 		timeout = true
 	}
 	return &function.TransportError{Op: action, Sent: st.Sent(), Timeout: timeout, Message: c.redact(transportMessage(err))}
+}
+
+// apiError is what ECS answered, as the function reports it: no message
+// keeps a URL or a credential.
+func (c *Client) apiError(ans *errorAnswer) *function.APIError {
+	if ans.Unreadable != "" {
+		return &function.APIError{Code: "InvalidResponse", HTTPStatus: ans.Status,
+			Message: "ECS answered with an error body whose " + ans.Unreadable + " has the wrong type: " + truncate(c.redact(ans.Message))}
+	}
+	code := ans.Code
+	if code == "" {
+		// Not an ECS error body (e.g. a proxy's page): name it by status.
+		code = "HTTP" + strconv.Itoa(ans.Status)
+	}
+	return &function.APIError{
+		Code:       code,
+		Message:    truncate(c.redact(ans.Message)),
+		RequestID:  ans.RequestID,
+		HostID:     ans.HostID,
+		Recommend:  c.redact(ans.Recommend),
+		HTTPStatus: ans.Status,
+	}
 }
 
 // transportMessage describes a transport failure without its URL.
