@@ -56,8 +56,9 @@ type abResult struct {
 
 // measureAB runs the sides as contenders of the report's cold-start loop
 // (measureCold: one cold start of each per round, the order rotating) or,
-// warm, of its warm loop with one invocation per side per round
-// (measureWarm), and pairs the rounds: cold-start CPU or warm latency.
+// warm, of its warm loop with perRound invocations per side per round
+// (measureWarm; one unless -ab-per-round says more), and pairs the
+// samples: cold-start CPU or warm latency.
 func measureAB(specs []abSpec, rounds, perRound int, warm bool, event []byte) (*abResult, error) {
 	es, err := ecsemu.NewServer(ecsemu.Options{})
 	if err != nil {
