@@ -231,8 +231,9 @@ func rotate(names []string, k int) []string {
 // ---- warm latency -------------------------------------------------------------
 
 // warmResult is what measureWarm measured: each contender's latency per
-// invocation and, for each hosted contender, its process CPU time (user +
-// system, all threads) per invocation over the measured rounds.
+// invocation and, for each hosted contender, its process's time on a CPU
+// (all its threads, user and system alike; procCPUTime) per invocation
+// over the measured rounds.
 type warmResult struct {
 	Latency map[string]sample
 	CPU     map[string]time.Duration
@@ -246,7 +247,7 @@ const warmUpInvocations = 50
 // rounds, invokes every contender perRound times in turn, the order
 // rotating. The report runs blocks of 100 sequential invocations, so each
 // process runs warm in its caches, as the target was set; -ab-warm
-// runs one invocation per side per round, each after the other sides ran
+// runs one invocation per side per round unless -ab-per-round says more, each after the other sides ran
 // on the same CPU, which costs every contender more (bench/CHANGES.md,
 // round 6).
 func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byte, logf func(string, ...any)) (*warmResult, error) {
@@ -277,16 +278,15 @@ func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byt
 		defer l.close()
 		loop = l
 	}
-	warmup := warmUpInvocations
 	for _, c := range cs {
-		for range warmup {
+		for range warmUpInvocations {
 			if _, err := invokeOnce(hosts[c.Name], event); err != nil {
 				return nil, fmt.Errorf("%s warm-up: %v", c.Name, err)
 			}
 		}
 	}
 	if loop != nil {
-		if _, err := loop.calls(warmup); err != nil {
+		if _, err := loop.calls(warmUpInvocations); err != nil {
 			return nil, err
 		}
 	}
