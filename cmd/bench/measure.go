@@ -246,10 +246,10 @@ const warmUpInvocations = 50
 // measureWarm keeps one process per contender up and, in each of rounds
 // rounds, invokes every contender perRound times in turn, the order
 // rotating. The report runs blocks of 100 sequential invocations, so each
-// process runs warm in its caches, as the target was set; -ab-warm
-// runs one invocation per side per round unless -ab-per-round says more, each after the other sides ran
-// on the same CPU, which costs every contender more (bench/CHANGES.md,
-// round 6).
+// process runs warm in its caches, as the target was set. -ab-warm
+// runs one invocation per side per round unless -ab-per-round says more:
+// each then runs after the other sides have used the same CPU, which costs
+// every contender more (bench/CHANGES.md, round 6).
 func measureWarm(cs []contender, fs *floorSDK, rounds, perRound int, event []byte, logf func(string, ...any)) (*warmResult, error) {
 	hosts := map[string]host{}
 	defer func() {
